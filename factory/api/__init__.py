@@ -1,0 +1,76 @@
+"""HTTP blueprints. Handlers stay thin: parse with a schema, call the domain, dump."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+import flask_smorest
+from flask import current_app, request
+from marshmallow import ValidationError
+from sqlalchemy.orm import Session
+from webargs.flaskparser import FlaskParser
+
+from factory import vendors
+from factory.config import Settings
+from factory.errors import MISSING_PARAMETERS_MESSAGE, ApiError
+from factory.keyring import KeyRing
+from factory.models import Vendor
+
+MISSING_FIELD_ERRORS = {"Missing data for required field.", "Field may not be null."}
+
+
+def _is_missing_field(messages: Any) -> bool:
+    if isinstance(messages, list):
+        return any(m in MISSING_FIELD_ERRORS for m in messages if isinstance(m, str))
+    return False
+
+
+class JsonBodyParser(FlaskParser):
+    """Turns schema errors into the hosted factory's 400 JSON answers."""
+
+    def handle_error(
+        self, error: ValidationError, req: Any, schema: Any, **_kwargs: Any
+    ) -> NoReturn:
+        messages = (
+            error.messages.get("json", error.messages)
+            if isinstance(error.messages, dict)
+            else error.messages
+        )
+        if isinstance(messages, dict) and any(
+            _is_missing_field(value) for value in messages.values()
+        ):
+            raise ApiError(400, MISSING_PARAMETERS_MESSAGE, errors=messages)
+        raise ApiError(400, "invalid request body", errors=messages)
+
+    def _handle_invalid_json_error(self, error: Exception, req: Any, *a: Any, **k: Any) -> NoReturn:
+        raise ApiError(400, "request body is not valid JSON")
+
+
+class Blueprint(flask_smorest.Blueprint):
+    ARGUMENTS_PARSER = JsonBodyParser()
+
+    def endpoint(
+        self, *, example: str, response: Any, requires_auth: bool = False
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Document an endpoint for /api/docs: an example call and its answer."""
+        doc: dict[str, Any] = {"x-example": example, "x-response": response}
+        if requires_auth:
+            doc["security"] = [{"bearerAuth": []}]
+        return self.doc(**doc)
+
+
+def settings() -> Settings:
+    return current_app.config["SETTINGS"]
+
+
+def key_ring() -> KeyRing:
+    return current_app.extensions["keyring"]
+
+
+def db_session() -> Session:
+    return current_app.extensions["database"].session
+
+
+def authenticated_vendor() -> Vendor:
+    return vendors.authenticate(db_session(), request.headers.get("Authorization"))

@@ -1,0 +1,62 @@
+"""The ``pizza-factory`` command: one click group per noun, registered on the app."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from typing import Any
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup
+
+DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+class Duration(click.ParamType):
+    """``90``, ``45s``, ``15m``, ``12h``, ``30d`` or ``2w``."""
+
+    name = "duration"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> timedelta:
+        if isinstance(value, timedelta):
+            return value
+        match = DURATION.match(str(value))
+        if not match:
+            self.fail(f"{value!r} is not a duration like 45s, 15m, 12h or 30d", param, ctx)
+        number, unit = match.groups()
+        return timedelta(seconds=float(number) * UNIT_SECONDS[unit])
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+def echo_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
+    if not rows:
+        click.echo("(none)")
+        return
+    widths = {c: max(len(c), *(len(str(row.get(c) or "-")) for row in rows)) for c in columns}
+    click.echo("  ".join(c.upper().ljust(widths[c]) for c in columns))
+    for row in rows:
+        click.echo("  ".join(str(row.get(c) or "-").ljust(widths[c]) for c in columns))
+
+
+def init_app(app: Flask) -> None:
+    from factory.cli import database, keys, vendors
+
+    for group in (keys.keys, vendors.vendors, database.db):
+        app.cli.add_command(group)
+
+
+def _create_cli_app() -> Flask:
+    from factory import create_app
+
+    return create_app(load_keys=False)
+
+
+@click.group(cls=FlaskGroup, create_app=_create_cli_app, add_version_option=False)
+def main() -> None:
+    """Run and administer the pizza factory."""

@@ -1,0 +1,94 @@
+"""The database engine and the per-request session, bound to the app in ``init_app``.
+
+SQLite is tuned for several gunicorn workers writing at once (WAL, a busy
+timeout, ``synchronous=NORMAL``); PostgreSQL gets connect and statement
+timeouts so an outage answers quickly instead of hanging requests.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+SQLITE_BUSY_TIMEOUT_MS = 15000
+
+
+def create_database_engine(url: str, timeout_seconds: float = 1.5) -> Engine:
+    """An engine with the settings this service needs for ``url``'s backend."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine, "connect", _tune_sqlite)
+        return engine
+    engine = create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=5,
+        pool_timeout=timeout_seconds,
+        connect_args={"connect_timeout": max(1, math.ceil(timeout_seconds))},
+    )
+    statement_timeout_ms = int(timeout_seconds * 1000)
+    event.listen(
+        engine, "connect", lambda conn, _: _set_statement_timeout(conn, statement_timeout_ms)
+    )
+    return engine
+
+
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _set_statement_timeout(dbapi_connection: Any, milliseconds: int) -> None:
+    previous_autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute(f"SET statement_timeout = {int(milliseconds)}")
+    dbapi_connection.autocommit = previous_autocommit
+
+
+class Database:
+    """Owns the engine; hands each request (app context) one session."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self._sessions: sessionmaker[Session] | None = None
+
+    def init_app(self, app: Flask) -> None:
+        settings = app.config["SETTINGS"]
+        self.engine = create_database_engine(settings.database_url, settings.db_timeout)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        app.extensions["database"] = self
+        app.teardown_appcontext(self._close_session)
+
+    @property
+    def session(self) -> Session:
+        if "db_session" not in g:
+            if self._sessions is None:
+                raise RuntimeError("Database.init_app() has not been called")
+            g.db_session = self._sessions()
+        return g.db_session
+
+    def new_session(self) -> Session:
+        if self._sessions is None:
+            raise RuntimeError("Database.init_app() has not been called")
+        return self._sessions()
+
+    @staticmethod
+    def _close_session(_exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()

@@ -1,0 +1,76 @@
+"""Every error leaves as JSON ``{"message": ...}``: clients parse all bodies as JSON."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from factory.keyring import KeyRingError
+from factory.ledger import LedgerUnavailable
+from factory.orders import OvenFull
+from factory.vendors import AuthenticationFailed
+
+log = logging.getLogger(__name__)
+
+OVEN_FULL_MESSAGE = "Unable to satisfy pizza order. The oven is full."
+MISSING_PARAMETERS_MESSAGE = "Missing required parameters"
+
+HTTP_MESSAGES = {
+    404: "unknown endpoint",
+    405: "method not allowed",
+    413: "request body too large",
+}
+
+
+class ApiError(Exception):
+    """An error with the status and message the client should see."""
+
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.extra = extra
+
+
+def json_error(status: int, message: str, **extra: Any) -> tuple[Response, int]:
+    return jsonify({"message": message, **extra}), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(error: ApiError) -> tuple[Response, int]:
+        return json_error(error.status, error.message, **error.extra)
+
+    @app.errorhandler(AuthenticationFailed)
+    def _unauthenticated(_error: AuthenticationFailed) -> tuple[Response, int]:
+        return json_error(401, "invalid authentication")
+
+    @app.errorhandler(OvenFull)
+    def _oven_full(_error: OvenFull) -> tuple[Response, int]:
+        return json_error(503, OVEN_FULL_MESSAGE)
+
+    @app.errorhandler(LedgerUnavailable)
+    def _ledger_unavailable(error: LedgerUnavailable) -> tuple[Response, int]:
+        return json_error(503, str(error))
+
+    @app.errorhandler(KeyRingError)
+    def _ring_unavailable(error: KeyRingError) -> tuple[Response, int]:
+        log.error("key ring unavailable: %s", error)
+        return json_error(503, "signing keys are unavailable; try again shortly")
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> tuple[Response, int]:
+        status = error.code or 500
+        message = HTTP_MESSAGES.get(status) or (error.description or error.name)
+        response, status = json_error(status, message)
+        if status == 405 and error.get_response().headers.get("Allow"):
+            response.headers["Allow"] = error.get_response().headers["Allow"]
+        return response, status
+
+    @app.errorhandler(Exception)
+    def _unhandled(error: Exception) -> tuple[Response, int]:
+        log.exception("unhandled error", exc_info=error)
+        return json_error(500, "internal server error")

@@ -1,0 +1,101 @@
+"""The order ledger: every issued token is a row, committed before the token leaves."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from factory.keyring import Clock, utcnow
+from factory.models import Order
+from factory.tokens import IssuedToken, LedgerStatus
+
+log = logging.getLogger(__name__)
+
+
+class LedgerUnavailable(Exception):
+    """The database could not take or answer a ledger operation."""
+
+
+def order_total(items: list[Mapping[str, Any]]) -> Decimal:
+    return sum((Decimal(str(item["price"])) for item in items), Decimal(0))
+
+
+def record(
+    session: Session,
+    issued: IssuedToken,
+    *,
+    vendor_id: str,
+    diner: Mapping[str, Any],
+    order: Mapping[str, Any],
+) -> Order:
+    """Store and commit the order row; raise LedgerUnavailable if the write fails."""
+    items = order.get("items") or []
+    order_id = order.get("id")
+    row = Order(
+        jti=issued.jti,
+        vendor_id=vendor_id,
+        order_ref=None if order_id is None else str(order_id)[:100],
+        diner=dict(diner),
+        order=dict(order),
+        item_count=len(items),
+        total_price=order_total(items),
+        kid=issued.kid,
+        issued_at=issued.issued_at,
+        expires_at=issued.expires_at,
+    )
+    try:
+        session.add(row)
+        session.commit()
+    except SQLAlchemyError as exc:
+        session.rollback()
+        log.error("ledger write failed for order %s: %s", issued.jti, exc.__class__.__name__)
+        raise LedgerUnavailable("the order ledger is unavailable; try again shortly") from exc
+    return row
+
+
+def find(session: Session, jti: str, *, vendor_id: str | None = None) -> Order | None:
+    statement = select(Order).where(Order.jti == jti)
+    if vendor_id is not None:
+        statement = statement.where(Order.vendor_id == vendor_id)
+    return session.scalars(statement).one_or_none()
+
+
+def revoke(session: Session, jti: str, reason: str, clock: Clock = utcnow) -> Order | None:
+    """Mark an order revoked; its token fails verification from the commit on."""
+    row = find(session, jti)
+    if row is None:
+        return None
+    if row.revoked_at is None:
+        row.revoked_at = clock()
+        row.revoked_reason = reason
+        session.commit()
+    return row
+
+
+class SqlLedger:
+    """Answers ``tokens.verify``'s ledger question from the database."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def status(self, jti: str) -> LedgerStatus:
+        try:
+            found = self._session.execute(
+                select(Order.revoked_at).where(Order.jti == jti)
+            ).one_or_none()
+        except SQLAlchemyError as exc:
+            self._session.rollback()
+            log.warning(
+                "revocation check skipped, database unavailable: %s", exc.__class__.__name__
+            )
+            return LedgerStatus.UNCHECKED
+        if found is None:
+            return LedgerStatus.UNKNOWN
+        (revoked_at,) = found
+        return LedgerStatus.REVOKED if revoked_at is not None else LedgerStatus.ISSUED

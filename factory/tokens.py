@@ -1,0 +1,129 @@
+"""Signing and verifying pizza JWTs (compact JWS, RS256, registered claims in the payload)."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import jwt
+
+from factory.config import CLOCK_SKEW_SECONDS
+from factory.keyring import Clock, KeyRing, utcnow
+
+ALGORITHM = "RS256"
+REQUIRED_CLAIMS = ("exp", "iat", "iss", "jti")
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    jti: str
+    kid: str
+    issued_at: datetime
+    expires_at: datetime
+    claims: Mapping[str, Any]
+
+
+def issue(
+    claims: Mapping[str, Any],
+    ring: KeyRing,
+    *,
+    issuer: str,
+    ttl_seconds: int,
+    clock: Clock = utcnow,
+) -> IssuedToken:
+    """Sign ``claims`` with the ring's active key, adding iat, exp, iss and a fresh jti."""
+    signing_key = ring.snapshot.signing_key
+    issued_at = clock().replace(microsecond=0)
+    expires_at = issued_at + timedelta(seconds=ttl_seconds)
+    jti = uuid.uuid4().hex
+    payload = {
+        **claims,
+        "iat": int(issued_at.timestamp()),
+        "exp": int(expires_at.timestamp()),
+        "iss": issuer,
+        "jti": jti,
+    }
+    token = jwt.encode(
+        payload,
+        signing_key.private_key,
+        algorithm=ALGORITHM,
+        headers={"kid": signing_key.kid, "typ": "JWT"},
+    )
+    return IssuedToken(token, jti, signing_key.kid, issued_at, expires_at, payload)
+
+
+class LedgerStatus(enum.Enum):
+    ISSUED = "issued"
+    REVOKED = "revoked"
+    UNKNOWN = "unknown"
+    UNCHECKED = "unchecked"
+
+
+class Ledger(Protocol):
+    def status(self, jti: str) -> LedgerStatus: ...
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of a verification; ``reason`` is a short, stable phrase when invalid."""
+
+    valid: bool
+    reason: str | None = None
+    claims: Mapping[str, Any] | None = None
+    revocation_checked: bool = True
+
+    @classmethod
+    def invalid(cls, reason: str) -> Verdict:
+        return cls(valid=False, reason=reason)
+
+
+def verify(token: str, ring: KeyRing, ledger: Ledger, *, issuer: str) -> Verdict:
+    """Check signature, key, times, issuer and the ledger; never raises on bad input."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.InvalidTokenError:
+        return Verdict.invalid("malformed")
+    if header.get("alg") != ALGORITHM:
+        return Verdict.invalid("unsupported algorithm")
+    kid = header.get("kid")
+    if not isinstance(kid, str):
+        return Verdict.invalid("unknown key")
+    public_key = ring.verification_key(kid)
+    if public_key is None:
+        return Verdict.invalid("unknown key")
+    try:
+        claims = jwt.decode(
+            token,
+            public_key,
+            algorithms=[ALGORITHM],
+            issuer=issuer,
+            leeway=CLOCK_SKEW_SECONDS,
+            options={"require": list(REQUIRED_CLAIMS)},
+        )
+    except jwt.InvalidSignatureError:
+        return Verdict.invalid("bad signature")
+    except jwt.ExpiredSignatureError:
+        return Verdict.invalid("expired")
+    except jwt.InvalidIssuerError:
+        return Verdict.invalid("wrong issuer")
+    except jwt.ImmatureSignatureError:
+        return Verdict.invalid("not yet valid")
+    except jwt.MissingRequiredClaimError as exc:
+        return Verdict.invalid(f"missing claim {exc.claim}")
+    except jwt.InvalidTokenError:
+        return Verdict.invalid("malformed")
+    if not isinstance(claims.get("jti"), str):
+        return Verdict.invalid("malformed")
+    status = ledger.status(claims["jti"])
+    if status is LedgerStatus.REVOKED:
+        return Verdict.invalid("revoked")
+    if status is LedgerStatus.UNKNOWN:
+        return Verdict.invalid("unknown order")
+    return Verdict(
+        valid=True, claims=claims, revocation_checked=status is not LedgerStatus.UNCHECKED
+    )

@@ -1,0 +1,98 @@
+"""Vendor API keys: long random secrets, stored only as a SHA-256 hash."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from factory.keyring import Clock, utcnow
+from factory.models import Vendor
+
+KEY_PREFIX = "pf_"
+
+
+class AuthenticationFailed(Exception):
+    """The request carries no valid vendor key."""
+
+
+class VendorExists(Exception):
+    """A vendor with that id already exists."""
+
+
+def generate_api_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_api_key(api_key: str) -> str:
+    """SHA-256 suits a 256-bit random key; a slow password hash would add nothing but latency."""
+    return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+def bearer_key(authorization: str | None) -> str | None:
+    """The key of an ``Authorization: Bearer KEY`` header, scheme matched case-insensitively."""
+    if not authorization:
+        return None
+    scheme, _, key = authorization.strip().partition(" ")
+    key = key.strip()
+    if scheme.lower() != "bearer" or not key or " " in key:
+        return None
+    return key
+
+
+def authenticate(session: Session, authorization: str | None) -> Vendor:
+    key = bearer_key(authorization)
+    if key is None:
+        raise AuthenticationFailed
+    digest = hash_api_key(key)
+    vendor = session.scalars(select(Vendor).where(Vendor.api_key_hash == digest)).one_or_none()
+    if (
+        vendor is None
+        or not hmac.compare_digest(vendor.api_key_hash, digest)
+        or vendor.disabled_at is not None
+    ):
+        raise AuthenticationFailed
+    return vendor
+
+
+@dataclass(frozen=True)
+class NewVendor:
+    vendor: Vendor
+    api_key: str
+
+
+def create_vendor(
+    session: Session,
+    vendor_id: str,
+    *,
+    name: str,
+    email: str | None = None,
+    admin: bool = False,
+    clock: Clock = utcnow,
+) -> NewVendor:
+    """Create a vendor and return its API key, which is never stored or shown again."""
+    api_key = generate_api_key()
+    vendor = Vendor(
+        id=vendor_id,
+        name=name,
+        email=email,
+        roles=["admin"] if admin else [],
+        api_key_hash=hash_api_key(api_key),
+        created_at=clock(),
+    )
+    session.add(vendor)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise VendorExists(f"vendor {vendor_id!r} already exists") from None
+    return NewVendor(vendor, api_key)
+
+
+def list_vendors(session: Session) -> list[Vendor]:
+    return list(session.scalars(select(Vendor).order_by(Vendor.created_at, Vendor.id)))
