@@ -366,6 +366,7 @@ class KeyRing:
     def load(self) -> RingSnapshot:
         """Load the ring now, raising if it is missing or damaged (used at start-up)."""
         with self._lock:
+            self._checked_at = self._monotonic()
             return self._reload()
 
     @property
