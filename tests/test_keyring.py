@@ -231,7 +231,7 @@ def test_a_garbled_key_file_is_named(store, clock):
 
 def test_a_broken_state_file_is_named(store, clock):
     store.state_path.write_text("{not json")
-    with pytest.raises(KeyFileError, match="ring.json"):
+    with pytest.raises(KeyFileError, match=r"ring\.json"):
         ring_for(store, clock)
 
 
