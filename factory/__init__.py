@@ -6,7 +6,6 @@ CLI commands, in that order.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from datetime import timedelta
 from importlib.metadata import PackageNotFoundError, version
@@ -37,13 +36,12 @@ def key_store(settings: Settings) -> KeyStore:
 
 def create_app(overrides: Mapping[str, Any] | None = None, *, load_keys: bool = True) -> Flask:
     """Build the app. ``load_keys=False`` is for CLI commands that create or repair keys."""
-    from factory import cli, errors
-    from factory.api import docs, orders, wellknown
+    from factory import cli, errors, observability
+    from factory.api import docs, health, orders, wellknown
     from factory.extensions import init_api, init_cors, init_database
 
     settings = Settings.load(overrides=overrides)
-    logging.basicConfig(level=settings.log_level)
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    observability.configure_logging(settings.log_level)
 
     app = Flask(__name__)
     app.config.update(
@@ -66,7 +64,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, load_keys: bool = 
     init_database(app)
     api = init_api(app)
     init_cors(app)
-    for blueprint in (orders.blp, wellknown.blp, docs.blp):
+    observability.init_app(app)
+    for blueprint in (orders.blp, wellknown.blp, docs.blp, health.blp):
         api.register_blueprint(blueprint)
 
     errors.init_app(app)

@@ -6,6 +6,7 @@ service with a message naming the variable, instead of failing on a request.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -42,6 +43,13 @@ def _parse_non_negative_float(value: str) -> float:
 
 def _parse_list(value: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+def _parse_networks(value: str) -> tuple[str, ...]:
+    networks = _parse_list(value)
+    for network in networks:
+        ipaddress.ip_network(network, strict=False)
+    return networks
 
 
 def _parse_bool(value: str) -> bool:
@@ -88,6 +96,8 @@ class Settings:
     max_body_bytes: int = _setting("FACTORY_MAX_BODY_BYTES", _parse_positive_int, 64 * 1024)
     db_timeout: float = _setting("FACTORY_DB_TIMEOUT", _parse_non_negative_float, 1.5)
     log_level: str = _setting("FACTORY_LOG_LEVEL", str.upper, "INFO")
+    metrics_token: str = _setting("FACTORY_METRICS_TOKEN", str, "")
+    metrics_networks: tuple[str, ...] = _setting("FACTORY_METRICS_NETWORKS", _parse_networks, ())
     open_registration: bool = _setting("FACTORY_OPEN_REGISTRATION", _parse_bool, False)
 
     def __post_init__(self) -> None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, g, jsonify, request
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from factory.keyring import KeyRingError
 from factory.ledger import LedgerUnavailable
+from factory.observability import DATABASE_ERRORS
 from factory.orders import OvenFull
 from factory.vendors import AuthenticationFailed
 
@@ -39,31 +41,50 @@ def json_error(status: int, message: str, **extra: Any) -> tuple[Response, int]:
     return jsonify({"message": message, **extra}), status
 
 
+def rejected(reason: str) -> None:
+    """Note why a request was refused, for the metrics of the endpoint that refused it."""
+    g.rejection = reason
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(error: ApiError) -> tuple[Response, int]:
+        rejected("invalid request" if error.status == 400 else f"http {error.status}")
         return json_error(error.status, error.message, **error.extra)
 
     @app.errorhandler(AuthenticationFailed)
     def _unauthenticated(_error: AuthenticationFailed) -> tuple[Response, int]:
+        rejected("invalid authentication")
         return json_error(401, "invalid authentication")
 
     @app.errorhandler(OvenFull)
     def _oven_full(_error: OvenFull) -> tuple[Response, int]:
+        rejected("oven full")
         return json_error(503, OVEN_FULL_MESSAGE)
 
     @app.errorhandler(LedgerUnavailable)
     def _ledger_unavailable(error: LedgerUnavailable) -> tuple[Response, int]:
+        rejected("database unavailable")
+        DATABASE_ERRORS.labels("ledger write").inc()
         return json_error(503, str(error))
+
+    @app.errorhandler(SQLAlchemyError)
+    def _database_unavailable(error: SQLAlchemyError) -> tuple[Response, int]:
+        rejected("database unavailable")
+        DATABASE_ERRORS.labels(request.endpoint or "unknown").inc()
+        log.error("database error on %s: %s", request.endpoint, type(error).__name__)
+        return json_error(503, "the database is unavailable; try again shortly")
 
     @app.errorhandler(KeyRingError)
     def _ring_unavailable(error: KeyRingError) -> tuple[Response, int]:
+        rejected("keys unavailable")
         log.error("key ring unavailable: %s", error)
         return json_error(503, "signing keys are unavailable; try again shortly")
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> tuple[Response, int]:
         status = error.code or 500
+        rejected(f"http {status}")
         message = HTTP_MESSAGES.get(status) or (error.description or error.name)
         response, status = json_error(status, message)
         if status == 405 and error.get_response().headers.get("Allow"):
@@ -72,5 +93,6 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unhandled(error: Exception) -> tuple[Response, int]:
+        rejected("internal error")
         log.exception("unhandled error", exc_info=error)
         return json_error(500, "internal server error")

@@ -103,11 +103,11 @@ def vendor(app: Flask) -> VendorKey:
 
 
 @pytest.fixture
-def gunicorn_factory() -> Iterator[Any]:
+def gunicorn_factory(tmp_path: Path) -> Iterator[Any]:
     servers: list[Gunicorn] = []
 
     def start(env: dict[str, str], workers: int = 2) -> Gunicorn:
-        server = Gunicorn(env, workers)
+        server = Gunicorn(env, tmp_path, workers)
         servers.append(server)
         return server
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 import flask_smorest
-from flask import current_app, request
+from flask import current_app, g, request
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 from webargs.flaskparser import FlaskParser
@@ -73,4 +73,7 @@ def db_session() -> Session:
 
 
 def authenticated_vendor() -> Vendor:
-    return vendors.authenticate(db_session(), request.headers.get("Authorization"))
+    """The calling vendor; its id goes into the request log and metrics (never its key)."""
+    vendor = vendors.authenticate(db_session(), request.headers.get("Authorization"))
+    g.vendor_id = vendor.id
+    return vendor

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import Response, g, request
 
 from factory import tokens
 from factory.api import Blueprint, authenticated_vendor, db_session, key_ring, settings
 from factory.ledger import SqlLedger
+from factory.observability import DATABASE_ERRORS, ORDERS_ISSUED, ORDERS_REJECTED, VERIFICATIONS
 from factory.orders import place_order
 from factory.schemas import (
     OrderRequestSchema,
@@ -40,6 +41,18 @@ def _limit_body_size() -> None:
     if request.endpoint == "orders.verify":
         limit *= VERIFY_BODY_FACTOR
     request.max_content_length = limit
+
+
+@blp.after_request
+def _count_orders(response: Response) -> Response:
+    if request.endpoint == "orders.order":
+        vendor = g.get("vendor_id") or "unknown"
+        if response.status_code == 200:
+            ORDERS_ISSUED.labels(vendor).inc()
+        else:
+            reason = g.get("rejection") or f"http {response.status_code}"
+            ORDERS_REJECTED.labels(vendor, reason).inc()
+    return response
 
 
 @blp.route("", methods=["POST"])
@@ -75,6 +88,9 @@ def verify(body: dict[str, Any]) -> Any:
     verdict = tokens.verify(
         body["jwt"], key_ring(), SqlLedger(db_session()), issuer=settings().issuer
     )
+    VERIFICATIONS.labels("valid" if verdict.valid else "invalid", verdict.reason or "").inc()
+    if not verdict.revocation_checked:
+        DATABASE_ERRORS.labels("revocation check").inc()
     if not verdict.valid:
         return {"message": "invalid", "reason": verdict.reason}, 403
     return {
