@@ -37,7 +37,7 @@ def key_store(settings: Settings) -> KeyStore:
 def create_app(overrides: Mapping[str, Any] | None = None, *, load_keys: bool = True) -> Flask:
     """Build the app. ``load_keys=False`` is for CLI commands that create or repair keys."""
     from factory import cli, errors, observability
-    from factory.api import docs, health, orders, wellknown
+    from factory.api import admin, docs, health, orders, support, vendors, wellknown
     from factory.extensions import init_api, init_cors, init_database
 
     settings = Settings.load(overrides=overrides)
@@ -65,7 +65,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, load_keys: bool = 
     api = init_api(app)
     init_cors(app)
     observability.init_app(app)
-    for blueprint in (orders.blp, wellknown.blp, docs.blp, health.blp):
+    blueprints = (orders, vendors, admin, support, wellknown, docs, health)
+    for blueprint in (module.blp for module in blueprints):
         api.register_blueprint(blueprint)
 
     errors.init_app(app)

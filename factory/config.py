@@ -52,6 +52,16 @@ def _parse_networks(value: str) -> tuple[str, ...]:
     return networks
 
 
+def _parse_window(value: str) -> tuple[float, float]:
+    low, separator, high = value.partition("-")
+    if not separator:
+        raise ValueError("must be MIN-MAX seconds, e.g. 0-600")
+    window = (float(low), float(high))
+    if window[0] < 0 or window[1] < window[0]:
+        raise ValueError("must be MIN-MAX seconds with 0 <= MIN <= MAX")
+    return window
+
+
 def _parse_bool(value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:
@@ -98,6 +108,12 @@ class Settings:
     log_level: str = _setting("FACTORY_LOG_LEVEL", str.upper, "INFO")
     metrics_token: str = _setting("FACTORY_METRICS_TOKEN", str, "")
     metrics_networks: tuple[str, ...] = _setting("FACTORY_METRICS_NETWORKS", _parse_networks, ())
+    chaos_window: tuple[float, float] = _setting(
+        "FACTORY_CHAOS_WINDOW", _parse_window, (0.0, 86400.0)
+    )
+    chaos_throttle_delay: float = _setting(
+        "FACTORY_CHAOS_THROTTLE_DELAY", _parse_non_negative_float, 10.0
+    )
     open_registration: bool = _setting("FACTORY_OPEN_REGISTRATION", _parse_bool, False)
 
     def __post_init__(self) -> None:

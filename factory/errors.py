@@ -9,11 +9,12 @@ from flask import Flask, Response, g, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from factory.drills import UnknownDrillType
 from factory.keyring import KeyRingError
 from factory.ledger import LedgerUnavailable
 from factory.observability import DATABASE_ERRORS
 from factory.orders import OvenFull
-from factory.vendors import AuthenticationFailed
+from factory.vendors import AuthenticationFailed, VendorExists, VendorNotFound
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +31,13 @@ HTTP_MESSAGES = {
 class ApiError(Exception):
     """An error with the status and message the client should see."""
 
-    def __init__(self, status: int, message: str, **extra: Any) -> None:
+    def __init__(
+        self, status: int, message: str, *, reason: str | None = None, **extra: Any
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.reason = reason
         self.extra = extra
 
 
@@ -49,13 +53,27 @@ def rejected(reason: str) -> None:
 def init_app(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(error: ApiError) -> tuple[Response, int]:
-        rejected("invalid request" if error.status == 400 else f"http {error.status}")
+        rejected(
+            error.reason or ("invalid request" if error.status == 400 else f"http {error.status}")
+        )
         return json_error(error.status, error.message, **error.extra)
 
     @app.errorhandler(AuthenticationFailed)
     def _unauthenticated(_error: AuthenticationFailed) -> tuple[Response, int]:
         rejected("invalid authentication")
         return json_error(401, "invalid authentication")
+
+    @app.errorhandler(VendorNotFound)
+    def _vendor_not_found(_error: VendorNotFound) -> tuple[Response, int]:
+        return json_error(404, "unknown vendor")
+
+    @app.errorhandler(VendorExists)
+    def _vendor_exists(error: VendorExists) -> tuple[Response, int]:
+        return json_error(409, str(error))
+
+    @app.errorhandler(UnknownDrillType)
+    def _unknown_drill(error: UnknownDrillType) -> tuple[Response, int]:
+        return json_error(400, str(error))
 
     @app.errorhandler(OvenFull)
     def _oven_full(_error: OvenFull) -> tuple[Response, int]:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -99,3 +101,75 @@ class SqlLedger:
             return LedgerStatus.UNKNOWN
         (revoked_at,) = found
         return LedgerStatus.REVOKED if revoked_at is not None else LedgerStatus.ISSUED
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    vendor_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    revoked: bool | None = None
+
+    def apply(self, statement: Select[Any]) -> Select[Any]:
+        if self.vendor_id is not None:
+            statement = statement.where(Order.vendor_id == self.vendor_id)
+        if self.since is not None:
+            statement = statement.where(Order.issued_at >= self.since)
+        if self.until is not None:
+            statement = statement.where(Order.issued_at < self.until)
+        if self.revoked is not None:
+            column = Order.revoked_at
+            statement = statement.where(column.is_not(None) if self.revoked else column.is_(None))
+        return statement
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    orders: list[Order]
+    page: int
+    limit: int
+    total: int
+
+
+def list_orders(
+    session: Session, where: OrderFilter, *, page: int = 1, limit: int = 20
+) -> OrderPage:
+    """Orders newest first, one page at a time, with the total that match."""
+    total = session.scalar(where.apply(select(func.count()).select_from(Order))) or 0
+    rows = session.scalars(
+        where.apply(select(Order))
+        .order_by(Order.issued_at.desc(), Order.jti)
+        .offset((page - 1) * limit)
+        .limit(limit)
+    )
+    return OrderPage(list(rows), page, limit, total)
+
+
+def stats(session: Session, where: OrderFilter) -> list[dict[str, Any]]:
+    """Counts and totals per vendor and per day (UTC)."""
+    day = func.date(Order.issued_at)
+    statement = (
+        where.apply(
+            select(
+                Order.vendor_id,
+                day.label("day"),
+                func.count().label("orders"),
+                func.sum(Order.item_count).label("items"),
+                func.sum(Order.total_price).label("total"),
+                func.count(Order.revoked_at).label("revoked"),
+            )
+        )
+        .group_by(Order.vendor_id, day)
+        .order_by(day, Order.vendor_id)
+    )
+    return [
+        {
+            "vendor": row.vendor_id,
+            "day": str(row.day),
+            "orders": row.orders,
+            "items": int(row.items or 0),
+            "total": str(Decimal(row.total or 0).normalize()),
+            "revoked": row.revoked,
+        }
+        for row in session.execute(statement)
+    ]

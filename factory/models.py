@@ -66,7 +66,8 @@ class Order(Base):
     __table_args__ = (Index("ix_orders_vendor_issued", "vendor_id", "issued_at"),)
 
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)
-    vendor_id: Mapped[str] = mapped_column(ForeignKey("vendors.id", ondelete="CASCADE"))
+    # No foreign key: the ledger outlives a deleted vendor.
+    vendor_id: Mapped[str] = mapped_column(String(100))
     order_ref: Mapped[str | None] = mapped_column(String(100))
     diner: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     order: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
@@ -77,3 +78,27 @@ class Order(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Drill(Base):
+    """A chaos drill: from ``starts_at`` until resolved, the vendor's orders misbehave.
+
+    The report token and fix code only end this drill, so they are kept as they
+    are: every misbehaving order must repeat them in its ``reportUrl``.
+    """
+
+    __tablename__ = "drills"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    vendor_id: Mapped[str] = mapped_column(ForeignKey("vendors.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(String(20))
+    report_token: Mapped[str] = mapped_column(String(64), unique=True)
+    fix_code: Mapped[str] = mapped_column(String(64))
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    first_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_by: Mapped[str | None] = mapped_column(String(20))
+
+    __table_args__ = (Index("ix_drills_vendor_open", "vendor_id", "ended_at"),)

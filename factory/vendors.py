@@ -73,6 +73,7 @@ def create_vendor(
     name: str,
     email: str | None = None,
     admin: bool = False,
+    profile: dict[str, object] | None = None,
     clock: Clock = utcnow,
 ) -> NewVendor:
     """Create a vendor and return its API key, which is never stored or shown again."""
@@ -85,6 +86,8 @@ def create_vendor(
         api_key_hash=hash_api_key(api_key),
         created_at=clock(),
     )
+    for api_name, value in (profile or {}).items():
+        setattr(vendor, PROFILE_FIELDS[api_name], value)
     session.add(vendor)
     try:
         session.commit()
@@ -96,3 +99,68 @@ def create_vendor(
 
 def list_vendors(session: Session) -> list[Vendor]:
     return list(session.scalars(select(Vendor).order_by(Vendor.created_at, Vendor.id)))
+
+
+class VendorNotFound(Exception):
+    """No vendor has that id."""
+
+
+#: Profile fields a vendor may change, by their API names.
+PROFILE_FIELDS = {
+    "name": "name",
+    "email": "email",
+    "website": "website",
+    "phone": "phone",
+    "gitHubUrl": "github_url",
+}
+
+
+def get_vendor(session: Session, vendor_id: str) -> Vendor:
+    vendor = session.get(Vendor, vendor_id)
+    if vendor is None:
+        raise VendorNotFound(f"no vendor {vendor_id!r}")
+    return vendor
+
+
+def vendor_exists(session: Session, vendor_id: str) -> bool:
+    return session.get(Vendor, vendor_id) is not None
+
+
+def update_profile(session: Session, vendor: Vendor, changes: dict[str, object]) -> Vendor:
+    """Apply profile changes; a ``None`` removes an optional field."""
+    for api_name, value in changes.items():
+        setattr(vendor, PROFILE_FIELDS[api_name], value)
+    session.commit()
+    return vendor
+
+
+def set_roles(session: Session, vendor: Vendor, roles: list[str]) -> Vendor:
+    vendor.roles = sorted(set(roles))
+    session.commit()
+    return vendor
+
+
+def set_admin(session: Session, vendor: Vendor, admin: bool) -> Vendor:
+    roles = set(vendor.roles or [])
+    roles = roles | {"admin"} if admin else roles - {"admin"}
+    return set_roles(session, vendor, list(roles))
+
+
+def set_disabled(session: Session, vendor: Vendor, disabled: bool, clock: Clock = utcnow) -> Vendor:
+    vendor.disabled_at = clock() if disabled else None
+    session.commit()
+    return vendor
+
+
+def rotate_key(session: Session, vendor: Vendor) -> str:
+    """Give the vendor a new key; the old one stops working with this commit."""
+    api_key = generate_api_key()
+    vendor.api_key_hash = hash_api_key(api_key)
+    session.commit()
+    return api_key
+
+
+def delete_vendor(session: Session, vendor: Vendor) -> None:
+    """Delete the vendor and its drills; its ledger rows stay for audit."""
+    session.delete(vendor)
+    session.commit()

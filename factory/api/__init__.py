@@ -11,11 +11,11 @@ from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 from webargs.flaskparser import FlaskParser
 
-from factory import vendors
 from factory.config import Settings
 from factory.errors import MISSING_PARAMETERS_MESSAGE, ApiError
 from factory.keyring import KeyRing
 from factory.models import Vendor
+from factory.vendors import AuthenticationFailed, authenticate
 
 MISSING_FIELD_ERRORS = {"Missing data for required field.", "Field may not be null."}
 
@@ -72,8 +72,22 @@ def db_session() -> Session:
     return current_app.extensions["database"].session
 
 
+def absolute_url(path: str) -> str:
+    """``FACTORY_PUBLIC_URL`` + path, else the request's own scheme and host."""
+    base = settings().public_url or request.host_url.rstrip("/")
+    return base + path
+
+
+def authenticated_admin() -> Vendor:
+    """The calling vendor if it has the admin role; anyone else gets 401, as hosted."""
+    vendor = authenticated_vendor()
+    if not vendor.is_admin:
+        raise AuthenticationFailed
+    return vendor
+
+
 def authenticated_vendor() -> Vendor:
     """The calling vendor; its id goes into the request log and metrics (never its key)."""
-    vendor = vendors.authenticate(db_session(), request.headers.get("Authorization"))
+    vendor = authenticate(db_session(), request.headers.get("Authorization"))
     g.vendor_id = vendor.id
     return vendor

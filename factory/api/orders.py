@@ -6,14 +6,25 @@ from typing import Any
 
 from flask import Response, g, request
 
-from factory import tokens
-from factory.api import Blueprint, authenticated_vendor, db_session, key_ring, settings
+from factory import drills, ledger, tokens
+from factory.api import (
+    Blueprint,
+    absolute_url,
+    authenticated_vendor,
+    db_session,
+    key_ring,
+    settings,
+)
+from factory.errors import ApiError
 from factory.ledger import SqlLedger
 from factory.observability import DATABASE_ERRORS, ORDERS_ISSUED, ORDERS_REJECTED, VERIFICATIONS
-from factory.orders import place_order
+from factory.orders import ChaosFailure, place_order
 from factory.schemas import (
+    OrderPageSchema,
+    OrderRecordSchema,
     OrderRequestSchema,
     OrderResponseSchema,
+    PageArgsSchema,
     VerifyRequestSchema,
     VerifyResponseSchema,
 )
@@ -63,16 +74,54 @@ def order(body: dict[str, Any]) -> dict[str, Any]:
     """Order a pizza: returns a signed JWT, recorded in the ledger before it is returned."""
     vendor = authenticated_vendor()
     config = settings()
-    issued = place_order(
-        db_session(),
-        key_ring(),
-        vendor,
-        body["diner"],
-        body["order"],
-        issuer=config.issuer,
-        ttl_seconds=config.token_ttl,
-    )
-    return {"jwt": issued.token}
+    try:
+        placed = place_order(
+            db_session(),
+            key_ring(),
+            vendor,
+            body["diner"],
+            body["order"],
+            issuer=config.issuer,
+            ttl_seconds=config.token_ttl,
+            throttle_seconds=config.chaos_throttle_delay,
+        )
+    except ChaosFailure as failure:
+        report_url = absolute_url(drills.report_path(failure.drill))
+        raise ApiError(500, "chaos monkey", reason="chaos drill", reportUrl=report_url) from None
+    if placed.drill is None:
+        return {"jwt": placed.token}
+    return {"jwt": placed.token, "reportUrl": absolute_url(drills.report_path(placed.drill))}
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(PageArgsSchema, location="query")
+@blp.response(200, OrderPageSchema)
+@blp.endpoint(
+    example='curl "$FACTORY/api/order?page=1&limit=20" -H "Authorization: Bearer $API_KEY"',
+    response={"orders": [], "page": 1, "limit": 20, "total": 0},
+    requires_auth=True,
+)
+def list_own_orders(args: dict[str, Any]) -> ledger.OrderPage:
+    """The calling vendor's orders, newest first, paginated, with a total."""
+    vendor = authenticated_vendor()
+    where = ledger.OrderFilter(vendor_id=vendor.id)
+    return ledger.list_orders(db_session(), where, page=args["page"], limit=args["limit"])
+
+
+@blp.route("/<jti>", methods=["GET"])
+@blp.response(200, OrderRecordSchema)
+@blp.endpoint(
+    example='curl $FACTORY/api/order/JTI -H "Authorization: Bearer $API_KEY"',
+    response={"jti": "...", "vendorId": "...", "itemCount": 1, "revoked": None},
+    requires_auth=True,
+)
+def show_own_order(jti: str) -> Any:
+    """One of the calling vendor's orders; another vendor's order is 404."""
+    vendor = authenticated_vendor()
+    row = ledger.find(db_session(), jti, vendor_id=vendor.id)
+    if row is None:
+        raise ApiError(404, "unknown order")
+    return row
 
 
 @blp.route("/verify", methods=["POST"])

@@ -34,20 +34,24 @@ def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 
 
+def _cell(value: Any) -> str:
+    return "-" if value is None or value == "" else str(value)
+
+
 def echo_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
     if not rows:
         click.echo("(none)")
         return
-    widths = {c: max(len(c), *(len(str(row.get(c) or "-")) for row in rows)) for c in columns}
-    click.echo("  ".join(c.upper().ljust(widths[c]) for c in columns))
+    widths = {c: max(len(c), *(len(_cell(row.get(c))) for row in rows)) for c in columns}
+    click.echo("  ".join(c.upper().ljust(widths[c]) for c in columns).rstrip())
     for row in rows:
-        click.echo("  ".join(str(row.get(c) or "-").ljust(widths[c]) for c in columns))
+        click.echo("  ".join(_cell(row.get(c)).ljust(widths[c]) for c in columns).rstrip())
 
 
 def init_app(app: Flask) -> None:
-    from factory.cli import database, keys, vendors
+    from factory.cli import chaos, database, keys, orders, vendors
 
-    for group in (keys.keys, vendors.vendors, database.db):
+    for group in (keys.keys, vendors.vendors, orders.orders, chaos.chaos, database.db):
         app.cli.add_command(group)
 
 

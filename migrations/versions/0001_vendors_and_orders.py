@@ -34,12 +34,8 @@ def upgrade() -> None:
     op.create_table(
         "orders",
         sa.Column("jti", sa.String(64), primary_key=True),
-        sa.Column(
-            "vendor_id",
-            sa.String(100),
-            sa.ForeignKey("vendors.id", ondelete="CASCADE"),
-            nullable=False,
-        ),
+        # No foreign key: the ledger outlives a deleted vendor.
+        sa.Column("vendor_id", sa.String(100), nullable=False),
         sa.Column("order_ref", sa.String(100)),
         sa.Column("diner", JSON_DOCUMENT, nullable=False),
         sa.Column("order", JSON_DOCUMENT, nullable=False),
