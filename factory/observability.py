@@ -146,9 +146,15 @@ def _finish_request(response: Response) -> Response:
 class ScrapeTimeCollector(Collector):
     """Gauges computed when scraped: the scraping worker's key ring and readiness checks."""
 
-    def __init__(self, ring: KeyRing, readiness: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        ring: KeyRing,
+        readiness: Mapping[str, str],
+        drills: Iterable[tuple[str, str, bool]] = (),
+    ) -> None:
         self.ring = ring
         self.readiness = readiness
+        self.drills = list(drills)
 
     def collect(self) -> Iterator[Metric]:
         age = GaugeMetricFamily(
@@ -177,10 +183,19 @@ class ScrapeTimeCollector(Collector):
         )
         for check, result in self.readiness.items():
             ready.add_metric([check], 1 if result == "ok" else 0)
-        yield from (age, published, stale, ready)
+        drill = GaugeMetricFamily(
+            "pizza_factory_drill_running",
+            "Open chaos drills: 1 running, 0 scheduled.",
+            labels=["vendor", "type"],
+        )
+        for vendor, drill_type, is_running in self.drills:
+            drill.add_metric([vendor, drill_type], 1 if is_running else 0)
+        yield from (age, published, stale, ready, drill)
 
 
-def render_metrics(ring: KeyRing, readiness: Mapping[str, str]) -> Response:
+def render_metrics(
+    ring: KeyRing, readiness: Mapping[str, str], drills: Iterable[tuple[str, str, bool]]
+) -> Response:
     """All workers' metrics under gunicorn (this process's otherwise), plus the key gauges."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         shared = CollectorRegistry()
@@ -188,7 +203,7 @@ def render_metrics(ring: KeyRing, readiness: Mapping[str, str]) -> Response:
     else:
         shared = REGISTRY
     keys = CollectorRegistry()
-    keys.register(ScrapeTimeCollector(ring, readiness))
+    keys.register(ScrapeTimeCollector(ring, readiness, drills))
     body = generate_latest(shared) + generate_latest(keys)
     return Response(body, mimetype=CONTENT_TYPE_LATEST.split(";")[0])
 

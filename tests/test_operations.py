@@ -78,6 +78,15 @@ def test_metrics_can_require_a_token(database_url, keys_dir):
     assert b"pizza_factory_signing_key_age_seconds" in response.data
 
 
+def test_metrics_show_drill_state(app, client, vendor):
+    from factory import drills
+
+    with app.extensions["database"].new_session() as session:
+        drills.schedule(session, vendor.id, drills.DrillType.FAIL, drills.utcnow())
+    text = client.get("/metrics").get_data(as_text=True)
+    assert sample(text, "pizza_factory_drill_running", vendor=vendor.id, type="fail") == 1
+
+
 def test_metrics_can_be_limited_to_networks(database_url, keys_dir):
     app = create_app(
         {"database_url": database_url, "keys_dir": str(keys_dir), "metrics_networks": "10.0.0.0/8"}
@@ -262,6 +271,7 @@ def test_alert_rules_are_valid():
         "PizzaFactoryNotReady",
         "PizzaFactorySigningKeyTooOld",
         "PizzaFactoryNextKeyMissing",
+        "PizzaFactoryDrillRunning",
     } <= names
     for rule in rules:
         assert rule["expr"] and rule["labels"]["severity"] and rule["annotations"]["summary"]
@@ -282,4 +292,14 @@ EXPORTED_METRICS = {
     "pizza_factory_published_keys",
     "pizza_factory_key_ring_stale",
     "pizza_factory_ready",
+    "pizza_factory_drill_running",
 }
+
+
+def test_drill_report_secrets_are_redacted_from_logged_paths(app):
+    from factory.observability import loggable_path
+
+    with app.test_request_context("/api/support/drill-token-123/report/fix-456"):
+        assert loggable_path() == "/api/support/[redacted]/report/[redacted]"
+    with app.test_request_context("/api/order/abc"):
+        assert loggable_path() == "/api/order/abc"

@@ -9,7 +9,8 @@ from flask import Response, current_app, jsonify, request
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from factory.api import Blueprint, key_ring, settings
+from factory import drills
+from factory.api import Blueprint, db_session, key_ring, settings
 from factory.errors import ApiError
 from factory.keystore import KeyState
 from factory.observability import address_allowed, render_metrics
@@ -84,4 +85,15 @@ def metrics() -> Response:
         supplied = bearer_key(request.headers.get("Authorization")) or ""
         if not hmac.compare_digest(supplied.encode(), config.metrics_token.encode()):
             raise ApiError(401, "invalid authentication")
-    return render_metrics(key_ring(), readiness_checks())
+    return render_metrics(key_ring(), readiness_checks(), _open_drills())
+
+
+def _open_drills() -> list[tuple[str, str, bool]]:
+    """(vendor, type, running) for each open drill; none while the database is down."""
+    session = db_session()
+    try:
+        now = drills.utcnow()
+        return [(d.vendor_id, d.type, d.starts_at <= now) for d in drills.open_drills(session)]
+    except SQLAlchemyError:
+        session.rollback()
+        return []

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
 from factory import drills, vendors
 from factory.cli import Duration, echo_json, echo_table
@@ -26,7 +27,7 @@ def _session() -> Any:
     return current_app.extensions["database"].new_session()
 
 
-@click.group()
+@click.group(cls=AppGroup)
 def chaos() -> None:
     """Chaos drills: rehearse the factory failing."""
 

@@ -6,6 +6,7 @@ import click
 from alembic import command
 from alembic.config import Config
 from flask import current_app
+from flask.cli import AppGroup
 
 from factory.config import PROJECT_ROOT
 
@@ -23,7 +24,7 @@ def upgrade_database(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
 
 
-@click.group()
+@click.group(cls=AppGroup)
 def db() -> None:
     """Database schema migrations."""
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
 from factory import key_policy, key_store, keyring
 from factory.cli import Duration, echo_json, echo_table
@@ -22,7 +23,7 @@ def _policy() -> keyring.KeyPolicy:
     return key_policy(current_app.config["SETTINGS"])
 
 
-@click.group()
+@click.group(cls=AppGroup)
 def keys() -> None:
     """Signing keys: init, list, rotate, revoke, prune, reencrypt."""
 

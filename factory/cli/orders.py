@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
 from factory import ledger
 from factory.cli import echo_json, echo_table
@@ -19,7 +20,7 @@ def _session() -> Any:
     return current_app.extensions["database"].new_session()
 
 
-@click.group()
+@click.group(cls=AppGroup)
 def orders() -> None:
     """The order ledger."""
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
 from factory import vendors as vendor_service
 from factory.cli import echo_json, echo_table
@@ -30,7 +31,7 @@ def _session() -> Any:
     return current_app.extensions["database"].new_session()
 
 
-@click.group()
+@click.group(cls=AppGroup)
 def vendors() -> None:
     """Vendors (the services that order pizzas) and their API keys."""
 
