@@ -8,8 +8,9 @@ from datetime import timedelta
 from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import FlaskGroup
+from sqlalchemy.orm import Session
 
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -32,6 +33,11 @@ class Duration(click.ParamType):
 
 def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
+
+
+def new_session() -> Session:
+    """A database session for one CLI command (use it in a ``with`` block)."""
+    return current_app.extensions["database"].new_session()
 
 
 def _cell(value: Any) -> str:

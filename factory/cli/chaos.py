@@ -6,11 +6,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
 from factory import drills, vendors
-from factory.cli import Duration, echo_json, echo_table
+from factory.cli import Duration, echo_json, echo_table, new_session
 
 COLUMNS = [
     "vendor",
@@ -21,10 +20,6 @@ COLUMNS = [
     "ended_by",
     "time_to_resolve_seconds",
 ]
-
-
-def _session() -> Any:
-    return current_app.extensions["database"].new_session()
 
 
 @click.group(cls=AppGroup)
@@ -47,7 +42,7 @@ def start(vendor_id: str, drill_type: str, at: datetime | None, after: timedelta
         starts_at = at.replace(tzinfo=UTC) if at.tzinfo is None else at
     elif after is not None:
         starts_at = now + after
-    with _session() as session:
+    with new_session() as session:
         if not vendors.vendor_exists(session, vendor_id):
             raise click.ClickException(f"no vendor {vendor_id!r}")
         drill = drills.schedule(session, vendor_id, drills.DrillType(drill_type), starts_at)
@@ -59,7 +54,7 @@ def start(vendor_id: str, drill_type: str, at: datetime | None, after: timedelta
 @click.argument("vendor_id")
 def stop(vendor_id: str) -> None:
     """End the vendor's drill now."""
-    with _session() as session:
+    with new_session() as session:
         ended = drills.stop(session, vendor_id)
     click.echo(f"ended {ended} drill(s) for {vendor_id}")
 
@@ -68,7 +63,7 @@ def stop(vendor_id: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def status(as_json: bool) -> None:
     """Drills scheduled or running."""
-    with _session() as session:
+    with new_session() as session:
         now = drills.utcnow()
         rows = [drills.summary(d, now) for d in drills.open_drills(session)]
     _print(rows, as_json)
@@ -79,7 +74,7 @@ def status(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def history(vendor_id: str | None, as_json: bool) -> None:
     """Every drill: start, first failure, resolution and time to resolve."""
-    with _session() as session:
+    with new_session() as session:
         now = drills.utcnow()
         rows = [drills.summary(d, now) for d in drills.history(session, vendor_id)]
     _print(rows, as_json)

@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
 from factory import ledger
-from factory.cli import echo_json, echo_table
+from factory.cli import echo_json, echo_table, new_session
 from factory.schemas import OrderRecordSchema
 
 COLUMNS = ["jti", "vendorId", "orderId", "itemCount", "totalPrice", "issued", "revoked"]
-
-
-def _session() -> Any:
-    return current_app.extensions["database"].new_session()
 
 
 @click.group(cls=AppGroup)
@@ -33,7 +27,7 @@ def orders() -> None:
 def list_(vendor_id: str | None, since: datetime | None, limit: int, as_json: bool) -> None:
     """Orders, newest first."""
     where = ledger.OrderFilter(vendor_id=vendor_id, since=_utc(since))
-    with _session() as session:
+    with new_session() as session:
         page = ledger.list_orders(session, where, limit=limit)
         records = OrderRecordSchema(many=True).dump(page.orders)
     if as_json:
@@ -47,7 +41,7 @@ def list_(vendor_id: str | None, since: datetime | None, limit: int, as_json: bo
 @click.argument("jti")
 def show(jti: str) -> None:
     """One order, as JSON."""
-    with _session() as session:
+    with new_session() as session:
         row = ledger.find(session, jti)
         if row is None:
             raise click.ClickException(f"no order {jti}")
@@ -59,7 +53,7 @@ def show(jti: str) -> None:
 @click.option("--reason", required=True, help="Why, for the audit trail.")
 def revoke(jti: str, reason: str) -> None:
     """Revoke an order: its token fails verification from now on."""
-    with _session() as session:
+    with new_session() as session:
         row = ledger.revoke(session, jti, reason)
         if row is None:
             raise click.ClickException(f"no order {jti}")
@@ -73,7 +67,7 @@ def revoke(jti: str, reason: str) -> None:
 def stats(vendor_id: str | None, since: datetime | None, as_json: bool) -> None:
     """Counts and totals per vendor and per day."""
     where = ledger.OrderFilter(vendor_id=vendor_id, since=_utc(since))
-    with _session() as session:
+    with new_session() as session:
         rows = ledger.stats(session, where)
     if as_json:
         echo_json(rows)

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
 from factory import vendors as vendor_service
-from factory.cli import echo_json, echo_table
+from factory.cli import echo_json, echo_table, new_session
 from factory.models import Vendor
 
 COLUMNS = ["id", "name", "email", "roles", "created", "disabled"]
@@ -27,10 +26,6 @@ def vendor_record(vendor: Vendor) -> dict[str, Any]:
     }
 
 
-def _session() -> Any:
-    return current_app.extensions["database"].new_session()
-
-
 @click.group(cls=AppGroup)
 def vendors() -> None:
     """Vendors (the services that order pizzas) and their API keys."""
@@ -44,7 +39,7 @@ def vendors() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def create(vendor_id: str, name: str, email: str | None, admin: bool, as_json: bool) -> None:
     """Create a vendor and print its API key (shown only this once)."""
-    with _session() as session:
+    with new_session() as session:
         try:
             created = vendor_service.create_vendor(
                 session, vendor_id, name=name, email=email, admin=admin
@@ -63,7 +58,7 @@ def create(vendor_id: str, name: str, email: str | None, admin: bool, as_json: b
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def list_(as_json: bool) -> None:
     """List vendors."""
-    with _session() as session:
+    with new_session() as session:
         records = [vendor_record(v) for v in vendor_service.list_vendors(session)]
     if as_json:
         echo_json(records)
@@ -91,7 +86,7 @@ def _echo_vendor(vendor: Vendor, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def show(vendor_id: str, as_json: bool) -> None:
     """Show one vendor."""
-    with _session() as session:
+    with new_session() as session:
         _echo_vendor(_find(session, vendor_id), as_json)
 
 
@@ -108,7 +103,7 @@ def update_(vendor_id: str, as_json: bool, **changes: str | None) -> None:
     given = {key: (value or None) for key, value in changes.items() if value is not None}
     if given.get("name", "") is None:
         raise click.ClickException("a vendor needs a name")
-    with _session() as session:
+    with new_session() as session:
         vendor = vendor_service.update_profile(session, _find(session, vendor_id), given)
         _echo_vendor(vendor, as_json)
 
@@ -118,7 +113,7 @@ def update_(vendor_id: str, as_json: bool, **changes: str | None) -> None:
 @click.confirmation_option("--yes", prompt="Delete this vendor (its orders stay in the ledger)?")
 def delete(vendor_id: str) -> None:
     """Delete a vendor and its drills; its orders stay in the ledger."""
-    with _session() as session:
+    with new_session() as session:
         vendor_service.delete_vendor(session, _find(session, vendor_id))
     click.echo(f"deleted vendor {vendor_id}")
 
@@ -128,7 +123,7 @@ def delete(vendor_id: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def rotate_key(vendor_id: str, as_json: bool) -> None:
     """Issue a new API key (printed once); the old key stops working at once."""
-    with _session() as session:
+    with new_session() as session:
         api_key = vendor_service.rotate_key(session, _find(session, vendor_id))
     if as_json:
         echo_json({"id": vendor_id, "apiKey": api_key})
@@ -137,7 +132,7 @@ def rotate_key(vendor_id: str, as_json: bool) -> None:
 
 
 def _switch(vendor_id: str, as_json: bool, change: Any) -> None:
-    with _session() as session:
+    with new_session() as session:
         _echo_vendor(change(session, _find(session, vendor_id)), as_json)
 
 
