@@ -21,6 +21,9 @@ graceful_timeout = 20
 # The app writes one JSON line per request to stdout; gunicorn's access log is off.
 accesslog = None
 errorlog = "-"
+# Gunicorn's control socket (for gunicornc) lives at one path per user, which several
+# instances on one machine would share; the service does not use it.
+control_socket_disable = True
 # Load the app in the master: a missing key ring or bad setting stops start-up once, clearly.
 preload_app = True
 
