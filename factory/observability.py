@@ -125,15 +125,16 @@ def _finish_request(response: Response) -> Response:
     response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
     endpoint = request.url_rule.rule if request.url_rule else "unmatched"
     REQUEST_LATENCY.labels(request.method, endpoint, str(response.status_code)).observe(duration)
+    path = loggable_path()
     access_log.info(
         "%s %s %s",
         request.method,
-        loggable_path(),
+        path,
         response.status_code,
         extra={
             "request_id": g.get("request_id"),
             "method": request.method,
-            "path": loggable_path(),
+            "path": path,
             "status": response.status_code,
             "duration_ms": round(duration * 1000, 2),
             "vendor_id": g.get("vendor_id"),

@@ -86,8 +86,7 @@ def create_vendor(
         api_key_hash=hash_api_key(api_key),
         created_at=clock(),
     )
-    for api_name, value in (profile or {}).items():
-        setattr(vendor, PROFILE_FIELDS[api_name], value)
+    _apply_profile(vendor, profile or {})
     session.add(vendor)
     try:
         session.commit()
@@ -115,6 +114,11 @@ PROFILE_FIELDS = {
 }
 
 
+def _apply_profile(vendor: Vendor, changes: dict[str, object]) -> None:
+    for api_name, value in changes.items():
+        setattr(vendor, PROFILE_FIELDS[api_name], value)
+
+
 def get_vendor(session: Session, vendor_id: str) -> Vendor:
     vendor = session.get(Vendor, vendor_id)
     if vendor is None:
@@ -128,8 +132,7 @@ def vendor_exists(session: Session, vendor_id: str) -> bool:
 
 def update_profile(session: Session, vendor: Vendor, changes: dict[str, object]) -> Vendor:
     """Apply profile changes; a ``None`` removes an optional field."""
-    for api_name, value in changes.items():
-        setattr(vendor, PROFILE_FIELDS[api_name], value)
+    _apply_profile(vendor, changes)
     session.commit()
     return vendor
 

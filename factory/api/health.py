@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from factory import drills
 from factory.api import Blueprint, db_session, key_ring, settings
 from factory.errors import ApiError
+from factory.keyring import KeyRingError
 from factory.keystore import KeyState
 from factory.observability import address_allowed, render_metrics
 from factory.vendors import bearer_key
@@ -40,7 +41,7 @@ def _check_keys() -> str:
     ring = key_ring()
     try:
         snapshot = ring.snapshot
-    except Exception as exc:  # a ring that cannot load at all
+    except KeyRingError as exc:  # no ring was ever loaded
         return f"failing: {exc}"
     if ring.is_stale:
         return f"stale: {ring.last_error}"
