@@ -41,5 +41,12 @@ format: install
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# Needs wrk (Debian package `wrk`); installed here when missing. BENCH_ARGS passes
+# --duration, --connections, --workers and --key-bits to bench/run.py.
+BENCH_ARGS ?=
+bench: install
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache instance

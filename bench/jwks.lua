@@ -1,0 +1,2 @@
+-- GET /.well-known/jwks.json.
+dofile(os.getenv("BENCH_DIR") .. "/report.lua")
