@@ -7,6 +7,7 @@ from typing import Any, NoReturn
 
 import flask_smorest
 from flask import current_app, g, request
+from flask_smorest.utils import resolve_schema_instance
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 from webargs.flaskparser import FlaskParser
@@ -49,6 +50,11 @@ class JsonBodyParser(FlaskParser):
 
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = JsonBodyParser()
+
+    def arguments(self, schema: Any, *args: Any, **kwargs: Any) -> Callable[..., Any]:
+        """Build the request schema once: webargs instantiates a schema class on every
+        request, and a nested schema costs deep copies of all its fields each time."""
+        return super().arguments(resolve_schema_instance(schema), *args, **kwargs)
 
     def endpoint(
         self, *, example: str, response: Any, requires_auth: bool = False
