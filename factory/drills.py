@@ -82,14 +82,24 @@ def schedule(
 
 
 def running(session: Session, vendor_id: str, clock: Clock = utcnow) -> Drill | None:
-    """The vendor's drill if it has started and not ended."""
-    return session.scalars(
-        select(Drill).where(
-            Drill.vendor_id == vendor_id,
-            Drill.ended_at.is_(None),
-            Drill.starts_at <= clock(),
+    """The vendor's drill if it has started and not ended.
+
+    Every order asks this, and almost always the answer is no: a plain column
+    query answers it, and the drill row is loaded only when one is running.
+    """
+    drills = Drill.__table__
+    found = (
+        session.connection()
+        .execute(
+            select(drills.c.id).where(
+                drills.c.vendor_id == vendor_id,
+                drills.c.ended_at.is_(None),
+                drills.c.starts_at <= clock(),
+            )
         )
-    ).first()
+        .first()
+    )
+    return None if found is None else session.get(Drill, found.id)
 
 
 def record_failure(session: Session, drill: Drill, clock: Clock = utcnow) -> None:

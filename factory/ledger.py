@@ -35,11 +35,15 @@ def record(
     vendor_id: str,
     diner: Mapping[str, Any],
     order: Mapping[str, Any],
-) -> Order:
-    """Store and commit the order row; raise LedgerUnavailable if the write fails."""
+) -> None:
+    """Insert and commit the order row; raise LedgerUnavailable if the write fails.
+
+    A plain INSERT on the session's connection: the row is never read back here,
+    so the ORM's unit of work would only add cost to every order.
+    """
     items = order.get("items") or []
     order_id = order.get("id")
-    row = Order(
+    row = dict(
         jti=issued.jti,
         vendor_id=vendor_id,
         order_ref=None if order_id is None else str(order_id)[:100],
@@ -52,13 +56,12 @@ def record(
         expires_at=issued.expires_at,
     )
     try:
-        session.add(row)
+        session.connection().execute(Order.__table__.insert(), row)
         session.commit()
     except SQLAlchemyError as exc:
         session.rollback()
         log.error("ledger write failed for order %s: %s", issued.jti, exc.__class__.__name__)
         raise LedgerUnavailable("the order ledger is unavailable; try again shortly") from exc
-    return row
 
 
 def find(session: Session, jti: str, *, vendor_id: str | None = None) -> Order | None:
