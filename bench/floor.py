@@ -6,6 +6,7 @@ irreducible part: signing a fixed payload, verifying a fixed token, echoing JSON
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -13,15 +14,10 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from flask import Flask, jsonify, request
 
+#: What the service signs for the backend's order (bench/order.body.json).
 PAYLOAD = {
     "vendor": {"id": "bench", "name": "bench"},
-    "diner": {"id": 719, "name": "j", "email": "j@jwt.com"},
-    "order": {
-        "items": [{"menuId": 1, "description": "Veggie", "price": 0.0038}],
-        "storeId": "5",
-        "franchiseId": 4,
-        "id": 278,
-    },
+    **json.loads((Path(__file__).parent / "order.body.json").read_text()),
 }
 
 KEY = serialization.load_pem_private_key(Path(os.environ["FLOOR_KEY_FILE"]).read_bytes(), None)
