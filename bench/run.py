@@ -218,11 +218,12 @@ def bench_service(
             f"({'ok' if rows >= successes else 'MISSING ROWS'})"
         )
         tokens = workdir / "tokens.txt"
+        body = (BENCH_DIR / "order.body.json").read_bytes()
         with requests.Session() as http:
             issued = [
                 http.post(
                     f"{server.url}/api/order",
-                    data=(BENCH_DIR / "order.body.json").read_bytes(),
+                    data=body,
                     headers={
                         "Content-Type": "application/json",
                         "authorization": f"Bearer {api_key}",
@@ -306,7 +307,6 @@ def verdict(label: str, name: str, ratio: float, result: Result) -> str:
 
 
 def render(
-    args: argparse.Namespace,
     service: dict[str, list[Result]],
     floor: list[Result],
     rss: dict[str, list[float]],
@@ -374,7 +374,7 @@ def main() -> None:
                 label = "postgresql"
                 service[label], rss[label], ledger[label] = bench_service(label, url, workdir, args)
 
-    table = render(args, service, floor, rss, ledger)
+    table = render(service, floor, rss, ledger)
     print(table)
     header = (
         "# Benchmarks\n\n"
