@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, g
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -84,6 +84,12 @@ class Database:
                 raise RuntimeError("Database.init_app() has not been called")
             g.db_session = self._sessions()
         return g.db_session
+
+    def connect(self) -> Connection:
+        """A pooled Core connection, for hot paths that need no ORM session."""
+        if self.engine is None:
+            raise RuntimeError("Database.init_app() has not been called")
+        return self.engine.connect()
 
     def new_session(self) -> Session:
         if self._sessions is None:

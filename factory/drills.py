@@ -14,8 +14,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from factory.keyring import Clock, utcnow
@@ -81,34 +82,29 @@ def schedule(
     return drill
 
 
-def running(session: Session, vendor_id: str, clock: Clock = utcnow) -> Drill | None:
-    """The vendor's drill if it has started and not ended.
+@dataclass(frozen=True)
+class RunningDrill:
+    """What an order needs of the drill running for its vendor."""
 
-    Every order asks this, and almost always the answer is no: a plain column
-    query answers it, and the drill row is loaded only when one is running.
-    """
-    drills = Drill.__table__
-    found = (
-        session.connection()
-        .execute(
-            select(drills.c.id).where(
-                drills.c.vendor_id == vendor_id,
-                drills.c.ended_at.is_(None),
-                drills.c.starts_at <= clock(),
-            )
-        )
-        .first()
-    )
-    return None if found is None else session.get(Drill, found.id)
+    id: str
+    type: DrillType
+    report_token: str
+    fix_code: str
+    first_failure_at: datetime | None
 
 
-def record_failure(session: Session, drill: Drill, clock: Clock = utcnow) -> None:
+class HasReportSecrets(Protocol):
+    report_token: str
+    fix_code: str
+
+
+def record_failure(connection: Connection, drill: RunningDrill, clock: Clock = utcnow) -> None:
     """Count a misbehaving order; the first one marks when the incident began."""
     values: dict[str, object] = {"failures": Drill.failures + 1}
     if drill.first_failure_at is None:
         values["first_failure_at"] = clock()
-    session.execute(update(Drill).where(Drill.id == drill.id).values(**values))
-    session.commit()
+    connection.execute(update(Drill).where(Drill.id == drill.id).values(**values))
+    connection.commit()
 
 
 @dataclass(frozen=True)
@@ -154,7 +150,7 @@ def history(session: Session, vendor_id: str | None = None) -> list[Drill]:
     return list(session.scalars(statement))
 
 
-def report_path(drill: Drill) -> str:
+def report_path(drill: HasReportSecrets) -> str:
     return f"/api/support/{drill.report_token}/report/{drill.fix_code}"
 
 

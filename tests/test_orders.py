@@ -127,12 +127,12 @@ def test_bearer_scheme_is_case_insensitive(client, vendor, scheme):
 
 
 def test_a_failed_ledger_write_is_503_and_issues_nothing(app, client, vendor, monkeypatch):
-    from sqlalchemy.orm import Session
+    from sqlalchemy.engine import Connection
 
     def refuse(self):
         raise OperationalError("INSERT", {}, Exception("database is unavailable"))
 
-    monkeypatch.setattr(Session, "commit", refuse)
+    monkeypatch.setattr(Connection, "commit", refuse)
     response = client.post("/api/order", json=BACKEND_ORDER, headers=vendor.headers)
     monkeypatch.undo()
     assert response.status_code == 503

@@ -138,8 +138,8 @@ def _issue_recorded(app, vendor, **kwargs):
             ttl_seconds=kwargs.pop("ttl_seconds", 60),
             **kwargs,
         )
-        with app.extensions["database"].new_session() as session:
-            ledger.record(session, issued, vendor_id=vendor.id, diner={}, order={"items": []})
+        with app.extensions["database"].connect() as connection:
+            ledger.record(connection, issued, vendor_id=vendor.id, diner={}, order={"items": []})
     return issued
 
 

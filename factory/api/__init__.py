@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from webargs.flaskparser import FlaskParser
 
 from factory.config import Settings
+from factory.database import Database
 from factory.errors import MISSING_PARAMETERS_MESSAGE, ApiError
 from factory.keyring import KeyRing
 from factory.models import Vendor
@@ -74,8 +75,12 @@ def key_ring() -> KeyRing:
     return current_app.extensions["keyring"]
 
 
+def database() -> Database:
+    return current_app.extensions["database"]
+
+
 def db_session() -> Session:
-    return current_app.extensions["database"].session
+    return database().session
 
 
 def absolute_url(path: str) -> str:

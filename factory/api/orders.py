@@ -6,11 +6,12 @@ from typing import Any
 
 from flask import Response, g, request
 
-from factory import drills, ledger, tokens
+from factory import drills, ledger, orders, tokens
 from factory.api import (
     Blueprint,
     absolute_url,
     authenticated_vendor,
+    database,
     db_session,
     key_ring,
     settings,
@@ -18,7 +19,6 @@ from factory.api import (
 from factory.errors import ApiError
 from factory.ledger import SqlLedger
 from factory.observability import DATABASE_ERRORS, ORDERS_ISSUED, ORDERS_REJECTED, VERIFICATIONS
-from factory.orders import ChaosFailure, place_order
 from factory.schemas import (
     OrderPageSchema,
     OrderRecordSchema,
@@ -72,20 +72,22 @@ def _count_orders(response: Response) -> Response:
 @blp.endpoint(example=EXAMPLE_ORDER, response={"jwt": "eyJ..."}, requires_auth=True)
 def order(body: dict[str, Any]) -> dict[str, Any]:
     """Order a pizza: returns a signed JWT, recorded in the ledger before it is returned."""
-    vendor = authenticated_vendor()
     config = settings()
     try:
-        placed = place_order(
-            db_session(),
-            key_ring(),
-            vendor,
-            body["diner"],
-            body["order"],
-            issuer=config.issuer,
-            ttl_seconds=config.token_ttl,
-            throttle_seconds=config.chaos_throttle_delay,
-        )
-    except ChaosFailure as failure:
+        with database().connect() as connection:
+            orderer = orders.authenticate(connection, request.headers.get("Authorization"))
+            g.vendor_id = orderer.vendor_id
+            placed = orders.place_order(
+                connection,
+                key_ring(),
+                orderer,
+                body["diner"],
+                body["order"],
+                issuer=config.issuer,
+                ttl_seconds=config.token_ttl,
+                throttle_seconds=config.chaos_throttle_delay,
+            )
+    except orders.ChaosFailure as failure:
         report_url = absolute_url(drills.report_path(failure.drill))
         raise ApiError(500, "chaos monkey", reason="chaos drill", reportUrl=report_url) from None
     if placed.drill is None:
@@ -135,7 +137,7 @@ def show_own_order(jti: str) -> Any:
 def verify(body: dict[str, Any]) -> Any:
     """Verify a pizza JWT; needs no factory key and ignores any Authorization header."""
     verdict = tokens.verify(
-        body["jwt"], key_ring(), SqlLedger(db_session()), issuer=settings().issuer
+        body["jwt"], key_ring(), SqlLedger(database().engine), issuer=settings().issuer
     )
     VERIFICATIONS.labels("valid" if verdict.valid else "invalid", verdict.reason or "").inc()
     if not verdict.revocation_checked:
