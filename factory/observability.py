@@ -76,7 +76,10 @@ class JsonFormatter(logging.Formatter):
                 entry[name] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        return _encode_json(entry)
+
+
+_encode_json = json.JSONEncoder(default=str).encode
 
 
 def configure_logging(level: str) -> None:
@@ -92,6 +95,8 @@ def configure_logging(level: str) -> None:
         root.addHandler(handler)
     root.setLevel(level)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # The JSON lines carry no thread or process names; every record would look them up.
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
 
 
 access_log = logging.getLogger("factory.access")
