@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import contextlib
 import math
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, g
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
 SQLITE_BUSY_TIMEOUT_MS = 15000
+#: A PostgreSQL connection idle in the pool at least this long is pinged before use.
+IDLE_PING_AFTER_SECONDS = 1.0
 
 
 def create_database_engine(url: str, timeout_seconds: float = 1.5) -> Engine:
@@ -33,7 +39,6 @@ def create_database_engine(url: str, timeout_seconds: float = 1.5) -> Engine:
         return engine
     engine = create_engine(
         url,
-        pool_pre_ping=True,
         pool_size=5,
         max_overflow=5,
         pool_timeout=timeout_seconds,
@@ -43,7 +48,35 @@ def create_database_engine(url: str, timeout_seconds: float = 1.5) -> Engine:
     event.listen(
         engine, "connect", lambda conn, _: _set_statement_timeout(conn, statement_timeout_ms)
     )
+    event.listen(engine, "checkin", _note_idle_since)
+    event.listen(engine, "checkout", _ping_when_idle(engine.dialect))
     return engine
+
+
+def _note_idle_since(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_when_idle(dialect: Dialect) -> Callable[..., None]:
+    """Check a connection before use only if it sat idle in the pool.
+
+    ``pool_pre_ping`` would cost every request a round trip. A connection
+    that was in use a moment ago is alive, and one that fails mid-request
+    invalidates the whole pool; only a connection that idled through a
+    database restart needs checking. DisconnectionError makes the pool
+    replace it with a new connection.
+    """
+
+    def check(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_AFTER_SECONDS:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(f"stale pooled connection: {exc}") from exc
+
+    return check
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
