@@ -2,9 +2,9 @@
 
 Starts the real service (gunicorn.conf.py, as `make run`) on a fresh SQLite
 database, and on PostgreSQL when FACTORY_TEST_DATABASE_URL is set; drives
-POST /api/order, POST /api/order/verify and GET /.well-known/jwks.json with wrk;
-then drives the same loads against bench/floor.py under the same gunicorn
-settings. Prints requests/s, p50, p99, non-2xx and each endpoint's ratio to its
+POST /api/order, POST /api/order/verify and GET /.well-known/jwks.json with wrk,
+each load between two runs of the same load against bench/floor.py under the
+same gunicorn settings. Prints requests/s, p50, p99, non-2xx and each endpoint's ratio to its
 floor, plus peak RSS per worker, and writes the table to docs/benchmarks.md.
 """
 
@@ -186,10 +186,18 @@ def ledger_rows(database_url: str) -> int:
         engine.dispose()
 
 
-def bench_service(
-    label: str, database_url: str, workdir: Path, args: argparse.Namespace
-) -> tuple[list[Result], list[float], str]:
-    """Run the three loads against the real service; returns results, RSS and a ledger check."""
+@dataclass
+class Service:
+    """The real service on one database, with a vendor to order as."""
+
+    label: str
+    database_url: str
+    server: Server
+    api_key: str
+    tokens: Path
+
+
+def start_service(label: str, database_url: str, workdir: Path, workers: int) -> Service:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("FACTORY_")},
         "FACTORY_DATABASE_URL": database_url,
@@ -199,82 +207,77 @@ def bench_service(
     api_key = json.loads(cli(env, "vendors", "create", "bench", "--name", "bench", "--json"))[
         "apiKey"
     ]
-    server = Server("wsgi:app", env, args.workers, workdir / f"service-{label}.log")
-    try:
-        results = []
-        order = wrk(
-            f"{label} POST /api/order",
-            f"{server.url}/api/order",
-            "order.lua",
-            args,
-            {"API_KEY": api_key},
-        )
-        results.append(order)
-        time.sleep(0.5)
-        rows = ledger_rows(database_url)
-        successes = order.requests - order.non2xx
-        ledger = (
-            f"{rows} ledger rows for {successes} successful orders "
-            f"({'ok' if rows >= successes else 'MISSING ROWS'})"
-        )
-        tokens = workdir / "tokens.txt"
-        body = (BENCH_DIR / "order.body.json").read_bytes()
-        with requests.Session() as http:
-            issued = [
-                http.post(
-                    f"{server.url}/api/order",
-                    data=body,
-                    headers={
-                        "Content-Type": "application/json",
-                        "authorization": f"Bearer {api_key}",
-                    },
-                    timeout=10,
-                ).json()["jwt"]
-                for _ in range(100)
-            ]
-        tokens.write_text("\n".join(issued) + "\n")
-        results.append(
-            wrk(
-                f"{label} POST /api/order/verify",
-                f"{server.url}/api/order/verify",
-                "verify.lua",
-                args,
-                {"TOKENS_FILE": str(tokens)},
-            )
-        )
-        results.append(
-            wrk(
-                f"{label} GET /.well-known/jwks.json",
-                f"{server.url}/.well-known/jwks.json",
-                "jwks.lua",
-                args,
-                {},
-            )
-        )
-        rss = server.worker_peak_rss_mb()
-    finally:
-        server.stop()
-    return results, rss, ledger
+    server = Server("wsgi:app", env, workers, workdir / f"service-{label}.log")
+    return Service(label, database_url, server, api_key, workdir / f"tokens-{label}.txt")
 
 
-def bench_floor(workdir: Path, args: argparse.Namespace) -> list[Result]:
-    key_file = next((workdir / "keys").glob("*.pem"))
-    env = {**os.environ, "FLOOR_KEY_FILE": str(key_file)}
-    server = Server("bench.floor:app", env, args.workers, workdir / "floor.log")
-    try:
-        tokens = workdir / "tokens.txt"
-        return [
-            wrk(
-                f"floor {FLOOR_NAMES[name]}",
-                f"{server.url}{path}",
-                script,
-                args,
-                {"API_KEY": "unused", "TOKENS_FILE": str(tokens)},
-            )
-            for name, script, path in ENDPOINTS
+def issue_tokens(service: Service, count: int = 100) -> None:
+    """Tokens for the verify load: just issued, so each verification reads a real ledger row."""
+    body = (BENCH_DIR / "order.body.json").read_bytes()
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {service.api_key}"}
+    with requests.Session() as http:
+        issued = [
+            http.post(
+                f"{service.server.url}/api/order", data=body, headers=headers, timeout=10
+            ).json()["jwt"]
+            for _ in range(count)
         ]
-    finally:
-        server.stop()
+    service.tokens.write_text("\n".join(issued) + "\n")
+
+
+def ledger_check(service: Service, order: Result, rows_before: int) -> str:
+    """Every 200 of the order load has its row; rows beyond them are orders in flight at the end."""
+    time.sleep(0.5)
+    rows = ledger_rows(service.database_url) - rows_before
+    successes = order.requests - order.non2xx
+    verdict = "ok" if rows >= successes else "MISSING ROWS"
+    return f"{rows} new ledger rows for {successes} successful orders ({verdict})"
+
+
+def mean(first: Result, second: Result) -> Result:
+    """The floor measured just before and just after the service loads it is compared with."""
+    return Result(
+        name=first.name,
+        requests_per_s=(first.requests_per_s + second.requests_per_s) / 2,
+        p50_ms=(first.p50_ms + second.p50_ms) / 2,
+        p99_ms=(first.p99_ms + second.p99_ms) / 2,
+        non2xx=first.non2xx + second.non2xx,
+        socket_errors=first.socket_errors + second.socket_errors,
+        requests=first.requests + second.requests,
+    )
+
+
+def run_loads(
+    services: list[Service], floor: Server, args: argparse.Namespace
+) -> tuple[dict[str, list[Result]], list[Result], list[float], dict[str, str]]:
+    """Each endpoint: its floor, then every service, then its floor again.
+
+    All servers stay up (idle ones cost nothing), so every service load sits
+    between two floor loads a few seconds apart and machine drift over the
+    run cannot bias a ratio; the floor's change between the two is reported.
+    """
+    results: dict[str, list[Result]] = {service.label: [] for service in services}
+    floors: list[Result] = []
+    drift: list[float] = []
+    ledger: dict[str, str] = {}
+    for name, script, path in ENDPOINTS:
+        floor_env = {"API_KEY": "unused", "TOKENS_FILE": str(services[0].tokens)}
+        before = wrk(f"floor {FLOOR_NAMES[name]}", f"{floor.url}{path}", script, args, floor_env)
+        for service in services:
+            env = {"API_KEY": service.api_key, "TOKENS_FILE": str(service.tokens)}
+            url, label = f"{service.server.url}{path}", f"{service.label} {name}"
+            if path != "/api/order":
+                results[service.label].append(wrk(label, url, script, args, env))
+                continue
+            rows_before = ledger_rows(service.database_url)
+            result = wrk(label, url, script, args, env)
+            results[service.label].append(result)
+            ledger[service.label] = ledger_check(service, result, rows_before)
+            issue_tokens(service)
+        after = wrk(f"floor {FLOOR_NAMES[name]}", f"{floor.url}{path}", script, args, floor_env)
+        floors.append(mean(before, after))
+        drift.append(after.requests_per_s / before.requests_per_s - 1)
+    return results, floors, drift, ledger
 
 
 def machine() -> str:
@@ -309,6 +312,7 @@ def verdict(label: str, name: str, ratio: float, result: Result) -> str:
 def render(
     service: dict[str, list[Result]],
     floor: list[Result],
+    drift: list[float],
     rss: dict[str, list[float]],
     ledger: dict[str, str],
 ) -> str:
@@ -318,9 +322,10 @@ def render(
         "| target |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for result in floor:
+    for result, change in zip(floor, drift, strict=True):
         lines.append(
-            f"| {result.name} | {result.requests_per_s:,.0f} | {result.p50_ms:.1f} | "
+            f"| {result.name} (mean of before and after; after {change:+.0%}) | "
+            f"{result.requests_per_s:,.0f} | {result.p50_ms:.1f} | "
             f"{result.p99_ms:.1f} | {result.non2xx} | {result.socket_errors} | | |"
         )
     for label, results in service.items():
@@ -360,21 +365,26 @@ def main() -> None:
             "FACTORY_DATABASE_URL": f"sqlite:///{workdir / 'unused.db'}",
         }
         cli(keys_env, "keys", "init", "--bits", str(args.key_bits))
-        service: dict[str, list[Result]] = {}
-        rss: dict[str, list[float]] = {}
-        ledger: dict[str, str] = {}
-        label = "sqlite"
-        service[label], rss[label], ledger[label] = bench_service(
-            label, f"sqlite:///{workdir / 'bench.db'}", workdir, args
-        )
-        floor = bench_floor(workdir, args)
-        pg_url = os.environ.get("FACTORY_TEST_DATABASE_URL")
-        if pg_url:
-            with postgres_schema(pg_url) as url:
-                label = "postgresql"
-                service[label], rss[label], ledger[label] = bench_service(label, url, workdir, args)
+        key_file = next((workdir / "keys").glob("*.pem"))
+        with contextlib.ExitStack() as stack:
+            services = [
+                start_service("sqlite", f"sqlite:///{workdir / 'bench.db'}", workdir, args.workers)
+            ]
+            stack.callback(services[0].server.stop)
+            pg_url = os.environ.get("FACTORY_TEST_DATABASE_URL")
+            if pg_url:
+                url = stack.enter_context(postgres_schema(pg_url))
+                services.append(start_service("postgresql", url, workdir, args.workers))
+                stack.callback(services[-1].server.stop)
+            floor_env = {**os.environ, "FLOOR_KEY_FILE": str(key_file)}
+            floor = Server("bench.floor:app", floor_env, args.workers, workdir / "floor.log")
+            stack.callback(floor.stop)
+            for service in services:
+                issue_tokens(service)
+            service, floors, drift, ledger = run_loads(services, floor, args)
+            rss = {each.label: each.server.worker_peak_rss_mb() for each in services}
 
-    table = render(service, floor, rss, ledger)
+    table = render(service, floors, drift, rss, ledger)
     print(table)
     header = (
         "# Benchmarks\n\n"
