@@ -101,11 +101,15 @@ class Database:
 
     def __init__(self) -> None:
         self.engine: Engine | None = None
+        self._hot_path_engine: Engine | None = None
         self._sessions: sessionmaker[Session] | None = None
 
     def init_app(self, app: Flask) -> None:
         settings = app.config["SETTINGS"]
         self.engine = create_database_engine(settings.database_url, settings.db_timeout)
+        self._hot_path_engine = self.engine
+        if self.engine.dialect.name == "postgresql":
+            self._hot_path_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         app.extensions["database"] = self
         app.teardown_appcontext(self._close_session)
@@ -119,10 +123,18 @@ class Database:
         return g.db_session
 
     def connect(self) -> Connection:
-        """A pooled Core connection, for hot paths that need no ORM session."""
-        if self.engine is None:
+        """A pooled Core connection for the order and verify paths.
+
+        On PostgreSQL it is in autocommit mode: each statement is its own
+        transaction, an order's INSERT is committed when it returns, and the
+        BEGIN and COMMIT round trips are saved. Only for work whose statements
+        each stand alone. SQLite stays as it is: it begins no transaction for
+        reads, its COMMIT is a local call, and switching modes would cost each
+        checkout a PRAGMA.
+        """
+        if self._hot_path_engine is None:
             raise RuntimeError("Database.init_app() has not been called")
-        return self.engine.connect()
+        return self._hot_path_engine.connect()
 
     def new_session(self) -> Session:
         if self._sessions is None:

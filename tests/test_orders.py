@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
+from factory import ledger
 from factory.models import Order
 from tests.support import BACKEND_ORDER
 
@@ -129,10 +130,14 @@ def test_bearer_scheme_is_case_insensitive(client, vendor, scheme):
 def test_a_failed_ledger_write_is_503_and_issues_nothing(app, client, vendor, monkeypatch):
     from sqlalchemy.engine import Connection
 
-    def refuse(self):
-        raise OperationalError("INSERT", {}, Exception("database is unavailable"))
+    execute = Connection.execute
 
-    monkeypatch.setattr(Connection, "commit", refuse)
+    def refuse_ledger_inserts(self, statement, *args, **kwargs):
+        if statement is ledger.INSERT_ORDER:
+            raise OperationalError("INSERT", {}, Exception("database is unavailable"))
+        return execute(self, statement, *args, **kwargs)
+
+    monkeypatch.setattr(Connection, "execute", refuse_ledger_inserts)
     response = client.post("/api/order", json=BACKEND_ORDER, headers=vendor.headers)
     monkeypatch.undo()
     assert response.status_code == 503

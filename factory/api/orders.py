@@ -137,7 +137,7 @@ def show_own_order(jti: str) -> Any:
 def verify(body: dict[str, Any]) -> Any:
     """Verify a pizza JWT; needs no factory key and ignores any Authorization header."""
     verdict = tokens.verify(
-        body["jwt"], key_ring(), SqlLedger(database().engine), issuer=settings().issuer
+        body["jwt"], key_ring(), SqlLedger(database().connect), issuer=settings().issuer
     )
     VERIFICATIONS.labels("valid" if verdict.valid else "invalid", verdict.reason or "").inc()
     if not verdict.revocation_checked:
