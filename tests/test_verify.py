@@ -106,6 +106,12 @@ def test_a_tampered_payload_fails_the_signature(client, token):
     assert_invalid(verify(client, tampered), "bad signature")
 
 
+@pytest.mark.parametrize("payload", ["!!!", "e30.e30"], ids=["junk", "extra-dot"])
+def test_a_good_header_over_a_broken_payload_is_malformed(client, token, payload):
+    header, _payload, signature = token.split(".")
+    assert_invalid(verify(client, f"{header}.{payload}.{signature}"), "malformed")
+
+
 @pytest.mark.parametrize(
     "value",
     ["", "abc", "a.b.c", "a.b", "x" * 100_000, "\u0000\u2603.☃.☃", "eyJhbGciOiJSUzI1NiJ9..."],
