@@ -8,7 +8,7 @@ WORKERS ?=
 PYTEST_ARGS ?=
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install keys migrate lint format bench clean
+.PHONY: run test install keys migrate lint format bench bench-inprocess clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
@@ -47,6 +47,10 @@ BENCH_ARGS ?=
 bench: install
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# CPU per request without sockets (bench/inprocess.py): for checking one change.
+bench-inprocess: install
+	$(BIN)/python bench/inprocess.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache instance
