@@ -273,7 +273,7 @@ def run_loads(
             result = wrk(label, url, script, args, env)
             results[service.label].append(result)
             ledger[service.label] = ledger_check(service, result, rows_before)
-            issue_tokens(service)
+            issue_tokens(service)  # for the verify load, which ENDPOINTS puts next
         after = wrk(f"floor {FLOOR_NAMES[name]}", f"{floor.url}{path}", script, args, floor_env)
         floors.append(mean(before, after))
         drift.append(after.requests_per_s / before.requests_per_s - 1)
@@ -379,12 +379,10 @@ def main() -> None:
             floor_env = {**os.environ, "FLOOR_KEY_FILE": str(key_file)}
             floor = Server("bench.floor:app", floor_env, args.workers, workdir / "floor.log")
             stack.callback(floor.stop)
-            for service in services:
-                issue_tokens(service)
-            service, floors, drift, ledger = run_loads(services, floor, args)
+            results, floors, drift, ledger = run_loads(services, floor, args)
             rss = {each.label: each.server.worker_peak_rss_mb() for each in services}
 
-    table = render(service, floors, drift, rss, ledger)
+    table = render(results, floors, drift, rss, ledger)
     print(table)
     header = (
         "# Benchmarks\n\n"
