@@ -8,7 +8,6 @@ and nothing this path needs.
 
 from __future__ import annotations
 
-import hmac
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from sqlalchemy import Connection, and_, bindparam, select
 from factory import drills, ledger, tokens
 from factory.keyring import Clock, KeyRing, utcnow
 from factory.models import Drill, Vendor
-from factory.vendors import AuthenticationFailed, bearer_key, hash_api_key
+from factory.vendors import authenticate_with
 
 MAX_ITEMS = 20
 
@@ -80,17 +79,10 @@ def authenticate(
     connection: Connection, authorization: str | None, clock: Clock = utcnow
 ) -> Orderer:
     """The enabled vendor whose key is in the ``Authorization`` header, read with its drill."""
-    key = bearer_key(authorization)
-    if key is None:
-        raise AuthenticationFailed
-    digest = hash_api_key(key)
-    row = connection.execute(ORDERER, {"digest": digest, "now": clock()}).first()
-    if (
-        row is None
-        or not hmac.compare_digest(row.api_key_hash, digest)
-        or row.disabled_at is not None
-    ):
-        raise AuthenticationFailed
+    row = authenticate_with(
+        lambda digest: connection.execute(ORDERER, {"digest": digest, "now": clock()}).first(),
+        authorization,
+    )
     drill = None
     if row.drill_id is not None:
         drill = drills.RunningDrill(

@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -45,12 +48,25 @@ def bearer_key(authorization: str | None) -> str | None:
     return key
 
 
-def authenticate(session: Session, authorization: str | None) -> Vendor:
+class Credentials(Protocol):
+    """What a key check needs of a vendor row, whether an ORM object or a Core row."""
+
+    api_key_hash: str
+    disabled_at: datetime | None
+
+
+FoundVendor = TypeVar("FoundVendor", bound=Credentials)
+
+
+def authenticate_with(
+    find_by_key_hash: Callable[[str], FoundVendor | None], authorization: str | None
+) -> FoundVendor:
+    """The enabled vendor whose key is in the ``Authorization`` header, found by its hash."""
     key = bearer_key(authorization)
     if key is None:
         raise AuthenticationFailed
     digest = hash_api_key(key)
-    vendor = session.scalars(select(Vendor).where(Vendor.api_key_hash == digest)).one_or_none()
+    vendor = find_by_key_hash(digest)
     if (
         vendor is None
         or not hmac.compare_digest(vendor.api_key_hash, digest)
@@ -58,6 +74,15 @@ def authenticate(session: Session, authorization: str | None) -> Vendor:
     ):
         raise AuthenticationFailed
     return vendor
+
+
+def authenticate(session: Session, authorization: str | None) -> Vendor:
+    return authenticate_with(
+        lambda digest: session.scalars(
+            select(Vendor).where(Vendor.api_key_hash == digest)
+        ).one_or_none(),
+        authorization,
+    )
 
 
 @dataclass(frozen=True)
