@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import pytest
 import sqlalchemy as sa
 
@@ -27,30 +30,34 @@ def _terminate(url: str, pid: int) -> None:
     killer.dispose()
 
 
-def test_a_connection_killed_while_idle_is_replaced_before_use(postgres_url, monkeypatch):
-    monkeypatch.setattr(database, "IDLE_PING_AFTER_SECONDS", 0.0)
-    engine = create_database_engine(postgres_url)
+@contextlib.contextmanager
+def pool_with_a_killed_connection(
+    url: str, monkeypatch: pytest.MonkeyPatch, idle_ping_after: float
+) -> Iterator[tuple[sa.Engine, int]]:
+    """An engine whose one pooled connection's backend was terminated while it sat idle."""
+    monkeypatch.setattr(database, "IDLE_PING_AFTER_SECONDS", idle_ping_after)
+    engine = create_database_engine(url)
     try:
         with engine.connect() as connection:
             killed = _backend_pid(connection)
-        _terminate(postgres_url, killed)
-        with engine.connect() as connection:
-            assert _backend_pid(connection) != killed
+        _terminate(url, killed)
+        yield engine, killed
     finally:
         engine.dispose()
+
+
+def test_a_connection_killed_while_idle_is_replaced_before_use(postgres_url, monkeypatch):
+    with (
+        pool_with_a_killed_connection(postgres_url, monkeypatch, 0.0) as (engine, killed),
+        engine.connect() as connection,
+    ):
+        assert _backend_pid(connection) != killed
 
 
 def test_a_connection_in_steady_use_is_not_pinged(postgres_url, monkeypatch):
     """Without a ping the dead connection is used, and fails: the check really is skipped."""
-    monkeypatch.setattr(database, "IDLE_PING_AFTER_SECONDS", 3600.0)
-    engine = create_database_engine(postgres_url)
-    try:
-        with engine.connect() as connection:
-            killed = _backend_pid(connection)
-        _terminate(postgres_url, killed)
+    with pool_with_a_killed_connection(postgres_url, monkeypatch, 3600.0) as (engine, killed):
         with pytest.raises(sa.exc.OperationalError), engine.connect() as connection:
             _backend_pid(connection)
         with engine.connect() as connection:
             assert _backend_pid(connection) != killed
-    finally:
-        engine.dispose()
