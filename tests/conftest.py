@@ -89,7 +89,7 @@ def app(database_url: str, keys_dir: Path) -> Iterator[Flask]:
     app = create_app({"database_url": database_url, "keys_dir": str(keys_dir)})
     app.config["TESTING"] = True
     yield app
-    app.extensions["database"].engine.dispose()
+    app.extensions["database"].dispose()
 
 
 @pytest.fixture

@@ -68,7 +68,7 @@ def test_configured_origins_reject_others(database_url, keys_dir):
         "/api/order/verify", json={"jwt": "x"}, headers={"Origin": "https://evil.example"}
     )
     assert "Access-Control-Allow-Origin" not in other.headers
-    app.extensions["database"].engine.dispose()
+    app.extensions["database"].dispose()
 
 
 def test_jwks_is_cacheable_with_an_etag(client):

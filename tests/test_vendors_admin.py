@@ -37,7 +37,7 @@ def open_client(database_url, keys_dir):
         {"database_url": database_url, "keys_dir": str(keys_dir), "open_registration": "1"}
     )
     yield app.test_client()
-    app.extensions["database"].engine.dispose()
+    app.extensions["database"].dispose()
 
 
 def test_open_registration_creates_a_vendor_and_returns_its_key_once(open_client):
@@ -317,7 +317,7 @@ def test_report_url_uses_the_public_url(database_url, keys_dir):
     start_drill(app, vendor.id, "fail")
     body = place(app.test_client(), vendor).get_json()
     assert body["reportUrl"].startswith("https://factory.example.com/api/support/")
-    app.extensions["database"].engine.dispose()
+    app.extensions["database"].dispose()
 
 
 def test_drill_history_records_failures_and_time_to_resolve(app, client, vendor):
