@@ -38,7 +38,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, load_keys: bool = 
     """Build the app. ``load_keys=False`` is for CLI commands that create or repair keys."""
     from factory import cli, errors, observability
     from factory.api import admin, docs, health, orders, support, vendors, wellknown
-    from factory.extensions import init_api, init_cors, init_database
+    from factory.extensions import init_api, init_cors, init_database, init_orderer_cache
 
     settings = Settings.load(overrides=overrides)
     observability.configure_logging(settings.log_level)
@@ -61,7 +61,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, load_keys: bool = 
         ring.load()
     app.extensions["keyring"] = ring
 
-    init_database(app)
+    database = init_database(app)
+    init_orderer_cache(app, database)
     api = init_api(app)
     init_cors(app)
     observability.init_app(app)

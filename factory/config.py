@@ -114,6 +114,9 @@ class Settings:
     chaos_throttle_delay: float = _setting(
         "FACTORY_CHAOS_THROTTLE_DELAY", _parse_non_negative_float, 10.0
     )
+    vendor_cache_seconds: float = _setting(
+        "FACTORY_VENDOR_CACHE_SECONDS", _parse_non_negative_float, 1.0
+    )
     open_registration: bool = _setting("FACTORY_OPEN_REGISTRATION", _parse_bool, False)
 
     def __post_init__(self) -> None:

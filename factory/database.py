@@ -147,6 +147,12 @@ class Database:
             raise RuntimeError("Database.init_app() has not been called")
         return self._hot_path_engine.connect()
 
+    def after_every_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` after each commit of this app's ORM sessions, e.g. an admin's change."""
+        if self._sessions is None:
+            raise RuntimeError("Database.init_app() has not been called")
+        event.listen(self._sessions, "after_commit", lambda _session: callback())
+
     def dispose(self) -> None:
         """Close every pooled connection, e.g. before the database is dropped."""
         for engine in (self.engine, self._hot_path_engine):

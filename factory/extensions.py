@@ -11,6 +11,7 @@ from flask_cors import CORS
 from flask_smorest import Api
 
 from factory.database import Database
+from factory.orders import OrdererCache
 
 cors = CORS()
 
@@ -34,6 +35,13 @@ def init_database(app: Flask) -> Database:
     database = Database()
     database.init_app(app)
     return database
+
+
+def init_orderer_cache(app: Flask, database: Database) -> None:
+    """Vendors remembered between orders; any commit through this app's sessions empties it."""
+    cache = OrdererCache(app.config["SETTINGS"].vendor_cache_seconds)
+    database.after_every_commit(cache.clear)
+    app.extensions["orderers"] = cache
 
 
 def init_cors(app: Flask) -> None:

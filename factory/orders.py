@@ -1,9 +1,9 @@
 """Placing an order: who is ordering, the oven's rule, any running drill, signing, the ledger.
 
-Every order runs here, so it uses one pooled Core connection and three
-statements: the caller and its running drill in one query, the ledger INSERT,
-and the COMMIT. The ORM would add a session and identity map to each order
-and nothing this path needs.
+Every order runs here, so it uses one pooled Core connection and at most two
+statements: the caller and its running drill in one query (skipped while the
+caller is in this worker's ``OrdererCache``), and the ledger INSERT. The ORM
+would add a session and identity map to each order and nothing this path needs.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, select
+from sqlalchemy import Connection, Row, and_, bindparam, exists, select
+from sqlalchemy.orm import aliased
 
 from factory import drills, ledger, tokens
 from factory.keyring import Clock, KeyRing, utcnow
@@ -21,6 +22,8 @@ from factory.models import Drill, Vendor
 from factory.vendors import authenticate_with
 
 MAX_ITEMS = 20
+#: Distinct vendor keys one worker remembers; beyond this the oldest is forgotten.
+CACHED_ORDERERS = 1024
 
 
 class OvenFull(Exception):
@@ -50,12 +53,18 @@ class PlacedOrder:
     drill: drills.RunningDrill | None = None
 
 
+#: Any drill not yet ended, started or not: a vendor with one is never cached.
+_OPEN_DRILL = aliased(Drill)
 ORDERER = (
     select(
         Vendor.id,
         Vendor.name,
         Vendor.api_key_hash,
         Vendor.disabled_at,
+        exists()
+        .where(_OPEN_DRILL.vendor_id == Vendor.id, _OPEN_DRILL.ended_at.is_(None))
+        .correlate(Vendor)
+        .label("has_open_drill"),
         Drill.id.label("drill_id"),
         Drill.type.label("drill_type"),
         Drill.report_token,
@@ -75,14 +84,61 @@ ORDERER = (
 )
 
 
+class OrdererCache:
+    """Vendors this worker has just authenticated, by key hash, for ``ttl_seconds``.
+
+    A hit saves an order its vendor query, a round trip on PostgreSQL. A commit
+    through this app's sessions (the vendor and admin API) empties it at once;
+    a change made by another worker or process reaches this one within
+    ``ttl_seconds``.
+    A vendor with an open drill is never kept, so a drill's start is seen on
+    time and its failures and end on the next order. ``ttl_seconds=0`` keeps
+    nothing.
+    """
+
+    def __init__(self, ttl_seconds: float) -> None:
+        self.ttl_seconds = ttl_seconds
+        self._entries: dict[str, tuple[float, Row[Any]]] = {}
+
+    def get(self, digest: str) -> Row[Any] | None:
+        entry = self._entries.get(digest)
+        if entry is None:
+            return None
+        expires, row = entry
+        if time.monotonic() >= expires:
+            self._entries.pop(digest, None)
+            return None
+        return row
+
+    def remember(self, digest: str, row: Row[Any]) -> None:
+        """Keep an enabled vendor with no open drill; anything else is looked up every time."""
+        if self.ttl_seconds <= 0 or row.disabled_at is not None or row.has_open_drill:
+            return
+        if len(self._entries) >= CACHED_ORDERERS:
+            self._entries.pop(next(iter(self._entries)), None)
+        self._entries[digest] = (time.monotonic() + self.ttl_seconds, row)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
 def authenticate(
-    connection: Connection, authorization: str | None, clock: Clock = utcnow
+    connection: Connection,
+    authorization: str | None,
+    cache: OrdererCache,
+    clock: Clock = utcnow,
 ) -> Orderer:
     """The enabled vendor whose key is in the ``Authorization`` header, read with its drill."""
-    row = authenticate_with(
-        lambda digest: connection.execute(ORDERER, {"digest": digest, "now": clock()}).first(),
-        authorization,
-    )
+
+    def find(digest: str) -> Row[Any] | None:
+        row = cache.get(digest)
+        if row is None:
+            row = connection.execute(ORDERER, {"digest": digest, "now": clock()}).first()
+            if row is not None:
+                cache.remember(digest, row)
+        return row
+
+    row = authenticate_with(find, authorization)
     drill = None
     if row.drill_id is not None:
         drill = drills.RunningDrill(

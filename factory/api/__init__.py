@@ -17,6 +17,7 @@ from factory.database import Database
 from factory.errors import MISSING_PARAMETERS_MESSAGE, ApiError
 from factory.keyring import KeyRing
 from factory.models import Vendor
+from factory.orders import OrdererCache
 from factory.vendors import AuthenticationFailed, authenticate
 
 MISSING_FIELD_ERRORS = {"Missing data for required field.", "Field may not be null."}
@@ -77,6 +78,10 @@ def key_ring() -> KeyRing:
 
 def database() -> Database:
     return current_app.extensions["database"]
+
+
+def orderer_cache() -> OrdererCache:
+    return current_app.extensions["orderers"]
 
 
 def db_session() -> Session:

@@ -14,6 +14,7 @@ from factory.api import (
     database,
     db_session,
     key_ring,
+    orderer_cache,
     settings,
 )
 from factory.errors import ApiError
@@ -75,7 +76,9 @@ def order(body: dict[str, Any]) -> dict[str, Any]:
     config = settings()
     try:
         with database().connect() as connection:
-            orderer = orders.authenticate(connection, request.headers.get("Authorization"))
+            orderer = orders.authenticate(
+                connection, request.headers.get("Authorization"), orderer_cache()
+            )
             g.vendor_id = orderer.vendor_id
             placed = orders.place_order(
                 connection,
