@@ -1,4 +1,5 @@
-"""The engine's pool: connections that idled through a database restart are replaced."""
+"""The engines: SQLite tuned for concurrent writers, and PostgreSQL connections that
+idled through a database restart replaced."""
 
 from __future__ import annotations
 
@@ -61,3 +62,20 @@ def test_a_connection_in_steady_use_is_not_pinged(postgres_url, monkeypatch):
             _backend_pid(connection)
         with engine.connect() as connection:
             assert _backend_pid(connection) != killed
+
+
+@pytest.mark.parametrize("autocommit", [False, True], ids=["sessions", "hot path"])
+def test_sqlite_connections_are_tuned_for_several_writers(tmp_path, autocommit):
+    engine = create_database_engine(f"sqlite:///{tmp_path / 'tuned.db'}", autocommit=autocommit)
+    try:
+        with engine.connect() as connection:
+
+            def pragma(name: str) -> object:
+                return connection.exec_driver_sql(f"PRAGMA {name}").scalar_one()
+
+            assert pragma("journal_mode") == "wal"
+            assert pragma("synchronous") == 1  # NORMAL: WAL commits skip fsync
+            assert pragma("busy_timeout") == database.SQLITE_BUSY_TIMEOUT_MS
+            assert pragma("wal_autocheckpoint") == database.SQLITE_WAL_AUTOCHECKPOINT_PAGES
+    finally:
+        engine.dispose()
