@@ -134,9 +134,7 @@ class Database:
     @property
     def session(self) -> Session:
         if "db_session" not in g:
-            if self._sessions is None:
-                raise RuntimeError("Database.init_app() has not been called")
-            g.db_session = self._sessions()
+            g.db_session = self.new_session()
         return g.db_session
 
     def connect(self) -> Connection:
@@ -156,9 +154,7 @@ class Database:
 
     def after_every_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` after each commit of this app's ORM sessions, e.g. an admin's change."""
-        if self._sessions is None:
-            raise RuntimeError("Database.init_app() has not been called")
-        event.listen(self._sessions, "after_commit", lambda _session: callback())
+        event.listen(self._session_factory(), "after_commit", lambda _session: callback())
 
     def dispose(self) -> None:
         """Close every pooled connection, e.g. before the database is dropped."""
@@ -167,9 +163,12 @@ class Database:
                 engine.dispose()
 
     def new_session(self) -> Session:
+        return self._session_factory()()
+
+    def _session_factory(self) -> sessionmaker[Session]:
         if self._sessions is None:
             raise RuntimeError("Database.init_app() has not been called")
-        return self._sessions()
+        return self._sessions
 
     @staticmethod
     def _close_session(_exc: BaseException | None) -> None:
