@@ -44,7 +44,7 @@ def record(
 
     A plain Core INSERT: the row is never read back here, so the ORM's unit of
     work would only add cost to every order. On an autocommit connection
-    (PostgreSQL's hot path) the INSERT commits as it returns.
+    (``Database.connect``, on both backends) the INSERT commits as it returns.
     """
     items = order.get("items") or []
     order_id = order.get("id")
